@@ -1,0 +1,180 @@
+package layers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// pullJobs bounds how many layers are fetched at once.
+const pullJobs = 4
+
+// fetchLayers makes sure each layer is in the store, fetching the missing
+// ones in parallel. The first failure calls cancel, which stops the others.
+func (s *Store) fetchLayers(ctx context.Context, cancel context.CancelFunc, layers []layerSource, rep *reporter) error {
+	var missing []layerSource
+	for _, l := range layers {
+		if l.diffID.Algorithm != "sha256" || l.digest.Hex != "" && l.digest.Algorithm != "sha256" {
+			return fmt.Errorf("layer %s: only sha256 digests are supported", l.label())
+		}
+		if s.hasLayer(l) {
+			rep.report(Progress{Phase: PhaseCached, Layer: l.label(), Done: l.size, Total: l.size})
+			continue
+		}
+		missing = append(missing, l)
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	s.removeStaleTmp()
+	var g errgroup.Group
+	g.SetLimit(pullJobs)
+	for _, l := range missing {
+		g.Go(func() error {
+			err := s.fetchLayer(ctx, l, rep)
+			if err != nil {
+				cancel()
+			}
+			return err
+		})
+	}
+	return g.Wait()
+}
+
+// hasLayer reports whether the layer's directory is in the store.
+func (s *Store) hasLayer(l layerSource) bool {
+	_, err := os.Stat(s.path(layersDir, l.diffID.Hex))
+	return err == nil
+}
+
+// fetchLayer puts one layer into the store under its lock: unpacked into a
+// fresh directory under tmp/, checked, then renamed to layers/<diffid-hex>.
+// Whatever fails, the directory under tmp/ is removed.
+func (s *Store) fetchLayer(ctx context.Context, l layerSource, rep *reporter) error {
+	lockPath := s.path(locksDir, l.diffID.Hex+".lock")
+	lock, ok, err := tryLockFile(lockPath)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		rep.report(Progress{Phase: PhaseWaiting, Layer: l.label(), Total: l.size})
+		if lock, err = lockFile(ctx, lockPath); err != nil {
+			return err
+		}
+	}
+	defer lock.unlock()
+	if s.hasLayer(l) { // made by whoever held the lock
+		rep.report(Progress{Phase: PhaseCached, Layer: l.label(), Done: l.size, Total: l.size})
+		return nil
+	}
+
+	// The directory's name starts with the DiffID, so that a later pull can
+	// tell, by this layer's lock, whether its maker is still at work.
+	tmp, err := os.MkdirTemp(s.path(tmpDir), l.diffID.Hex+".")
+	if err != nil {
+		return fmt.Errorf("layer %s: %w", l.label(), err)
+	}
+	done, err := s.unpackLayer(ctx, l, tmp, rep)
+	if err == nil {
+		err = syncDir(tmp)
+	}
+	if err == nil {
+		err = os.Rename(tmp, s.path(layersDir, l.diffID.Hex))
+	}
+	if err != nil {
+		if rerr := removeTree(tmp); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		return fmt.Errorf("layer %s: %w", l.label(), err)
+	}
+	rep.report(Progress{Phase: PhaseDone, Layer: l.label(), Done: done, Total: max(l.size, done)})
+	return nil
+}
+
+// unpackLayer streams the layer's blob through Decompress into Unpack at
+// dir, hashing the blob as read (it must match the layer's digest) and the
+// tar stream (it must match the DiffID). It returns the blob's size.
+func (s *Store) unpackLayer(ctx context.Context, l layerSource, dir string, rep *reporter) (int64, error) {
+	rc, err := l.open()
+	if err != nil {
+		return 0, fmt.Errorf("opening blob: %w", err)
+	}
+	defer rc.Close()
+	blobHash := sha256.New()
+	blob := &progressReader{ctx: ctx, r: io.TeeReader(rc, blobHash), rep: rep, layer: l.label(), total: l.size}
+	dr, err := Decompress(blob)
+	if err != nil {
+		return blob.done, err
+	}
+	defer dr.Close()
+	tarHash := sha256.New()
+	tr := io.TeeReader(dr, tarHash)
+	if err := s.unpack(tr, dir); err != nil {
+		return blob.done, err
+	}
+	// What follows the tar's end marker (padding, a gzip trailer) counts
+	// for both digests.
+	if _, err := io.Copy(io.Discard, tr); err != nil {
+		return blob.done, fmt.Errorf("reading layer: %w", err)
+	}
+	if _, err := io.Copy(io.Discard, blob); err != nil {
+		return blob.done, fmt.Errorf("reading blob: %w", err)
+	}
+	if l.digest.Hex != "" {
+		if got := hex.EncodeToString(blobHash.Sum(nil)); got != l.digest.Hex {
+			return blob.done, &DigestError{What: "blob", Want: l.digest.String(), Got: "sha256:" + got}
+		}
+	}
+	if got := hex.EncodeToString(tarHash.Sum(nil)); got != l.diffID.Hex {
+		return blob.done, &DigestError{What: "DiffID", Want: l.diffID.String(), Got: "sha256:" + got}
+	}
+	return blob.done, nil
+}
+
+// DigestError is content that does not match the digest it was named by.
+type DigestError struct {
+	What string // "blob" (a layer as stored) or "DiffID" (its uncompressed tar)
+	Want string
+	Got  string
+}
+
+func (e *DigestError) Error() string {
+	return fmt.Sprintf("%s digest mismatch: content is %s, want %s", e.What, e.Got, e.Want)
+}
+
+// Hint says what to do about it.
+func (e *DigestError) Hint() string {
+	return "the image source sent damaged or altered content: pull again; if it persists, the image (or the mirror serving it) is broken"
+}
+
+// removeStaleTmp removes what killed pulls left under tmp/: a directory
+// whose layer's lock nobody holds has no maker at work.
+func (s *Store) removeStaleTmp() {
+	des, err := os.ReadDir(s.path(tmpDir))
+	if err != nil {
+		return
+	}
+	for _, de := range des {
+		diffHex, _, ok := strings.Cut(de.Name(), ".")
+		if !ok {
+			continue
+		}
+		if _, err := digestHex("sha256:" + diffHex); err != nil {
+			continue
+		}
+		lock, ok, err := tryLockFile(s.path(locksDir, diffHex+".lock"))
+		if err != nil || !ok {
+			continue
+		}
+		// A failure leaves it for the next pull: nothing reads tmp/.
+		_ = removeTree(s.path(tmpDir, de.Name()))
+		lock.unlock()
+	}
+}

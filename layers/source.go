@@ -1,0 +1,279 @@
+package layers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+)
+
+// refNameAnnotation tags an image in an OCI layout's index.json.
+const refNameAnnotation = "org.opencontainers.image.ref.name"
+
+// resolved is an image a pull has found: the record to write, its distinct
+// layers, and for oci:/docker-archive: the identity of the source file as it
+// was before reading it.
+type resolved struct {
+	record imageRecord
+	layers []layerSource // distinct by DiffID, bottom first
+	source *source
+}
+
+// layerSource is one layer to fetch.
+type layerSource struct {
+	diffID v1.Hash
+	digest v1.Hash // of the blob as stored; zero when the source has no blob digest (docker-archive)
+	size   int64   // of the blob; 0 when unknown
+	open   func() (io.ReadCloser, error)
+}
+
+// label names the layer in messages and progress: its digest, else its
+// DiffID.
+func (l layerSource) label() string {
+	if l.digest.Hex != "" {
+		return l.digest.String()
+	}
+	return l.diffID.String()
+}
+
+// resolve finds the image ref names for platform, from wherever it lives.
+func (s *Store) resolve(ctx context.Context, ref Reference, opt PullOptions, platform v1.Platform) (*resolved, error) {
+	switch ref.Kind {
+	case KindRegistry:
+		img, digest, err := s.resolveRegistry(ctx, ref, opt, platform)
+		if err != nil {
+			return nil, err
+		}
+		return fromImage(ref, img, digest)
+	case KindOCILayout:
+		src, err := statSource(sourceFile(ref))
+		if err != nil {
+			return nil, layoutError(ref, err)
+		}
+		img, digest, err := layoutImage(ref, platform)
+		if err != nil {
+			return nil, layoutError(ref, err)
+		}
+		r, err := fromImage(ref, img, digest)
+		if err != nil {
+			return nil, err
+		}
+		r.source = src
+		return r, nil
+	case KindDockerArchive:
+		src, err := statSource(ref.Path)
+		if err != nil {
+			return nil, archiveError(ref, err)
+		}
+		r, err := fromArchive(ref)
+		if err != nil {
+			return nil, archiveError(ref, err)
+		}
+		r.source = src
+		return r, nil
+	}
+	return nil, fmt.Errorf("pulling %s: nothing to pull for a %s reference", ref, ref.Kind)
+}
+
+// layoutImage picks the image of an OCI layout: by the ref.name annotation
+// when ref has a tag, else the layout's only image; an index is resolved to
+// platform's image.
+func layoutImage(ref Reference, platform v1.Platform) (v1.Image, v1.Hash, error) {
+	p, err := layout.FromPath(ref.Path)
+	if err != nil {
+		return nil, v1.Hash{}, err
+	}
+	idx, err := p.ImageIndex()
+	if err != nil {
+		return nil, v1.Hash{}, err
+	}
+	m, err := idx.IndexManifest()
+	if err != nil {
+		return nil, v1.Hash{}, err
+	}
+	var picked []v1.Descriptor
+	var tags []string
+	for _, d := range m.Manifests {
+		t := d.Annotations[refNameAnnotation]
+		if t != "" {
+			tags = append(tags, t)
+		}
+		if ref.Tag == "" || t == ref.Tag {
+			picked = append(picked, d)
+		}
+	}
+	if ref.Tag != "" && len(picked) == 0 {
+		// Some tools write the whole reference ("docker.io/library/alpine:3").
+		for _, d := range m.Manifests {
+			if strings.HasSuffix(d.Annotations[refNameAnnotation], ":"+ref.Tag) {
+				picked = append(picked, d)
+			}
+		}
+	}
+	switch {
+	case len(picked) == 0 && ref.Tag != "":
+		return nil, v1.Hash{}, &hintError{
+			err:  fmt.Errorf("no image tagged %q (tags: %s)", ref.Tag, strings.Join(tags, ", ")),
+			hint: "name one of the layout's tags: oci:PATH:TAG",
+		}
+	case len(picked) == 0:
+		return nil, v1.Hash{}, errors.New("the layout has no image")
+	case len(picked) > 1:
+		return nil, v1.Hash{}, &hintError{
+			err:  fmt.Errorf("the layout has %d images", len(picked)),
+			hint: fmt.Sprintf("name one by its tag: oci:PATH:TAG (tags: %s)", strings.Join(tags, ", ")),
+		}
+	}
+	d := picked[0]
+	if d.MediaType.IsIndex() {
+		child, err := idx.ImageIndex(d.Digest)
+		if err != nil {
+			return nil, v1.Hash{}, err
+		}
+		return imageFromIndex(ref.String(), child, platform)
+	}
+	img, err := idx.Image(d.Digest)
+	return img, d.Digest, err
+}
+
+// fromImage reads the manifest and config of a registry or layout image,
+// checking both against their digests: want for the manifest, the
+// manifest's for the config.
+func fromImage(ref Reference, img v1.Image, want v1.Hash) (*resolved, error) {
+	raw, err := img.RawManifest()
+	if err != nil {
+		return nil, fmt.Errorf("pulling %s: reading manifest: %w", ref, err)
+	}
+	if got := sha256Hex(raw); got != want.Hex {
+		return nil, fmt.Errorf("pulling %s: manifest digest is sha256:%s, want %s", ref, got, want)
+	}
+	m, err := img.Manifest()
+	if err != nil {
+		return nil, fmt.Errorf("pulling %s: reading manifest: %w", ref, err)
+	}
+	rawCfg, err := img.RawConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("pulling %s: reading config: %w", ref, err)
+	}
+	if got := sha256Hex(rawCfg); got != m.Config.Digest.Hex {
+		return nil, fmt.Errorf("pulling %s: config digest is sha256:%s, want %s", ref, got, m.Config.Digest)
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, fmt.Errorf("pulling %s: reading config: %w", ref, err)
+	}
+	if len(m.Layers) != len(cf.RootFS.DiffIDs) {
+		return nil, fmt.Errorf("pulling %s: manifest has %d layers but config has %d DiffIDs", ref, len(m.Layers), len(cf.RootFS.DiffIDs))
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		return nil, fmt.Errorf("pulling %s: %w", ref, err)
+	}
+	r := newResolved(want.String(), cf)
+	for i, l := range layers {
+		r.add(layerSource{diffID: cf.RootFS.DiffIDs[i], digest: m.Layers[i].Digest, size: m.Layers[i].Size, open: l.Compressed})
+	}
+	return r, nil
+}
+
+// fromArchive reads a docker-archive tarball's only image. Its layers are
+// verified by DiffID, the only digest such an archive gives for them, and
+// the image is named by its config digest (Docker's image ID): an archive
+// has no registry manifest, and computing one would mean compressing every
+// layer.
+func fromArchive(ref Reference) (*resolved, error) {
+	img, err := tarball.ImageFromPath(ref.Path, nil)
+	if err != nil {
+		return nil, err
+	}
+	id, err := img.ConfigName()
+	if err != nil {
+		return nil, err
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		return nil, err
+	}
+	if len(layers) != len(cf.RootFS.DiffIDs) {
+		return nil, fmt.Errorf("archive has %d layers but config has %d DiffIDs", len(layers), len(cf.RootFS.DiffIDs))
+	}
+	r := newResolved(id.String(), cf)
+	for i, l := range layers {
+		// Uncompressed is the layer as stored when the archive holds tar
+		// files (docker save, podman save), and decompressed when it holds
+		// compressed ones; Decompress passes a plain tar through.
+		r.add(layerSource{diffID: cf.RootFS.DiffIDs[i], open: l.Uncompressed})
+	}
+	return r, nil
+}
+
+// newResolved starts the record of an image named digest with config cf.
+func newResolved(digest string, cf *v1.ConfigFile) *resolved {
+	p := v1.Platform{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant}
+	return &resolved{record: imageRecord{
+		Digest:   digest,
+		Platform: p.String(),
+		Config: ImageConfig{
+			Env:        cf.Config.Env,
+			WorkingDir: cf.Config.WorkingDir,
+			User:       cf.Config.User,
+			Entrypoint: cf.Config.Entrypoint,
+			Cmd:        cf.Config.Cmd,
+		},
+	}}
+}
+
+// add appends a layer to the record, and to the layers to fetch unless an
+// earlier layer has the same DiffID.
+func (r *resolved) add(l layerSource) {
+	for _, have := range r.layers {
+		if have.diffID == l.diffID {
+			r.record.Layers = append(r.record.Layers, l.diffID.String())
+			return
+		}
+	}
+	r.record.Layers = append(r.record.Layers, l.diffID.String())
+	r.layers = append(r.layers, l)
+}
+
+// sha256Hex is the hex SHA-256 of b.
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// layoutError wraps an error reading an OCI layout, with a hint when the
+// layout is not there.
+func layoutError(ref Reference, err error) error {
+	msg := fmt.Errorf("reading OCI layout %s: %w", ref.Path, err)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &hintError{err: msg, hint: "oci:PATH names a directory holding index.json and blobs/, as written by `skopeo copy … oci:DIR:TAG` or `docker buildx build --output type=oci,tar=false`"}
+	}
+	var he interface{ Hint() string }
+	if errors.As(err, &he) {
+		return &hintError{err: msg, hint: he.Hint()}
+	}
+	return msg
+}
+
+// archiveError wraps an error reading a docker-archive tarball, with a hint
+// when the tarball is not there.
+func archiveError(ref Reference, err error) error {
+	msg := fmt.Errorf("reading docker archive %s: %w", ref.Path, err)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &hintError{err: msg, hint: "docker-archive:PATH names a tarball written by `docker save IMAGE -o PATH` or `podman save`"}
+	}
+	return msg
+}

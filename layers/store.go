@@ -1,0 +1,157 @@
+package layers
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+)
+
+// The store's subdirectories (SPEC §1).
+const (
+	layersDir = "layers" // layers/<diffid-hex>/: a layer unpacked once, shared by every image
+	imagesDir = "images" // images/<digest-hex>.json: an image's layers and config
+	refsDir   = "refs"   // refs/<key>.json: what a reference resolved to
+	tmpDir    = "tmp"    // tmp/<diffid-hex>.<random>/: a layer being unpacked
+	locksDir  = "locks"  // locks/<diffid-hex>.lock: held while a layer is made
+)
+
+// Store is the content-addressed store of image layers and the records that
+// map references to them. It is safe for concurrent use, also by several
+// processes: layers are made under a file lock and renamed into place, and
+// records are replaced atomically.
+type Store struct {
+	root string
+
+	// unpack extracts a layer; tests wrap it to count calls.
+	unpack func(r io.Reader, dir string) error
+	// transport, when set, carries registry traffic (tests keep it on
+	// loopback).
+	transport http.RoundTripper
+	// hostRoot is the root the "host" base lists ("/").
+	hostRoot string
+}
+
+// OpenStore opens the store at root, creating root (mode 0700) and its
+// subdirectories as needed.
+func OpenStore(root string) (*Store, error) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("opening store %s: %w", root, err)
+	}
+	if err := os.MkdirAll(abs, 0o700); err != nil {
+		return nil, fmt.Errorf("opening store %s: %w", abs, err)
+	}
+	for _, d := range []string{layersDir, imagesDir, refsDir, tmpDir, locksDir} {
+		if err := os.Mkdir(filepath.Join(abs, d), 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("opening store %s: %w", abs, err)
+		}
+	}
+	return &Store{root: abs, unpack: Unpack, hostRoot: "/"}, nil
+}
+
+// Root returns the store's absolute root directory.
+func (s *Store) Root() string { return s.root }
+
+// Lookup returns the snapshot of ref from the store's records: one or two
+// small file reads and a stat per layer directory; no network access, no
+// hashing, and the layers themselves are not read. A registry tag resolves to
+// the digest of its last Pull. The error is ErrNotPulled (errors.Is) when
+// ref has not been pulled for the host's platform, or when the oci: layout
+// or docker-archive: tarball it was imported from has changed since. A
+// source that has been removed keeps its last import. "host" always works.
+func (s *Store) Lookup(ref string) (*Snapshot, error) {
+	r, err := ParseReference(ref)
+	if err != nil {
+		return nil, err
+	}
+	if r.Kind == KindHost {
+		return hostSnapshot(s.hostRoot)
+	}
+	return s.lookup(ref, r, hostPlatform().String())
+}
+
+// lookup reads the records of r on platform.
+func (s *Store) lookup(written string, r Reference, platform string) (*Snapshot, error) {
+	var rr refRecord
+	if err := readRecord(s.refPath(r, platform), &rr); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, notPulled(written, "not in the store for "+platform)
+		}
+		return nil, fmt.Errorf("looking up %s: %w", written, err)
+	}
+	if rr.Source != nil {
+		cur, err := statSource(sourceFile(r))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			// Removed since the import: the imported image stays usable.
+		case err != nil:
+			return nil, fmt.Errorf("looking up %s: %w", written, err)
+		case *cur != *rr.Source:
+			return nil, notPulled(written, sourceFile(r)+" changed since it was imported")
+		}
+	}
+	hex, err := digestHex(rr.Digest)
+	if err != nil {
+		return nil, fmt.Errorf("looking up %s: record %s: %w", written, s.refPath(r, platform), err)
+	}
+	var ir imageRecord
+	if err := readRecord(filepath.Join(s.root, imagesDir, hex+".json"), &ir); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, notPulled(written, "image "+rr.Digest+" is not in the store")
+		}
+		return nil, fmt.Errorf("looking up %s: %w", written, err)
+	}
+	return s.snapshotOf(written, &ir)
+}
+
+// snapshotOf builds the snapshot of an image record. A layer that occurs
+// more than once in an image is stacked once, at its topmost place: its
+// upper copy hides everything the lower copy holds, so the result is the
+// same, and overlayfs does not take one directory twice.
+func (s *Store) snapshotOf(ref string, ir *imageRecord) (*Snapshot, error) {
+	top := map[string]int{}
+	for i, d := range ir.Layers {
+		top[d] = i
+	}
+	lowers := make([]string, 0, len(top))
+	for i, d := range ir.Layers {
+		if top[d] != i {
+			continue
+		}
+		dir, err := s.layerDir(d)
+		if err != nil {
+			return nil, fmt.Errorf("looking up %s: image %s: %w", ref, ir.Digest, err)
+		}
+		if _, err := os.Stat(dir); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, notPulled(ref, "layer "+d+" is missing from the store")
+			}
+			return nil, fmt.Errorf("looking up %s: %w", ref, err)
+		}
+		lowers = append(lowers, dir)
+	}
+	return &Snapshot{Ref: ref, Digest: ir.Digest, Lowers: lowers, Config: ir.Config}, nil
+}
+
+// layerDir is where the layer with the given DiffID lives.
+func (s *Store) layerDir(diffID string) (string, error) {
+	hex, err := digestHex(diffID)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(s.root, layersDir, hex), nil
+}
+
+// path is a path under the store's root.
+func (s *Store) path(elem ...string) string {
+	return filepath.Join(append([]string{s.root}, elem...)...)
+}
+
+// refPath is the ref record of r on platform.
+func (s *Store) refPath(r Reference, platform string) string {
+	return filepath.Join(s.root, refsDir, refKey(r.String(), platform)+".json")
+}
