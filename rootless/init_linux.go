@@ -1,0 +1,235 @@
+package rootless
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// initName is the init's process name, NUL-terminated for prctl.
+var initName = []byte("nook-init\x00")
+
+// Init is the body of the re-executed "nook-init" process; main calls it
+// first thing when filepath.Base(os.Args[0]) == "nook-init". It runs as
+// pid 1 of the role's namespaces: it reads the Spec, sets the hostname,
+// brings up loopback, applies the mount plan, starts the command, then
+// forwards signals to it and reaps every child until it exits, and exits
+// with its status. It never returns.
+func Init() {
+	// Show as nook-init in ps, not as "exe" (we were started as /proc/self/exe).
+	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&initName[0])), 0, 0, 0)
+	// First, so that a signal forwarded early is held, not fatal.
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, forwardedSignals...)
+	syscall.CloseOnExec(specFd)
+	syscall.CloseOnExec(statusFd)
+	status := os.NewFile(statusFd, "nook-init status")
+
+	c, err := prepare()
+	if err == nil {
+		err = c.start()
+	}
+	if err != nil {
+		m := failure(err)
+		report(status, m)
+		os.Exit(m.Code)
+	}
+	report(status, startMessage{Started: true})
+	status.Close()
+
+	go c.forward(sigs)
+	code := reap(c.pid)
+	if c.tty != nil {
+		c.tty.Stop()
+	}
+	os.Exit(code)
+}
+
+// report sends m to the parent. Without a status pipe (nook-init started
+// by hand) a failure goes to stderr instead.
+func report(status *os.File, m startMessage) {
+	b, _ := json.Marshal(m)
+	if _, err := status.Write(b); err != nil && !m.Started {
+		fmt.Fprintf(os.Stderr, "nook-init: %s\n", m.Message)
+	}
+}
+
+// command is the role's process as nook-init starts it.
+type command struct {
+	path string
+	argv []string
+	env  []string
+
+	master, slave int       // the pseudo-terminal, with Process.Tty; else -1
+	tty           *ttyProxy // copies stdin → master → stdout, with Process.Tty
+
+	pid   int
+	pidfd int // -1 when the kernel has no pidfds
+}
+
+// prepare reads the Spec and builds the role's world around the init:
+// hostname, loopback, mounts, working directory; then finds the command
+// in the new root.
+func prepare() (*command, error) {
+	f := os.NewFile(specFd, "nook-init spec")
+	b, err := io.ReadAll(f)
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("reading the role's spec: %w", err)
+	}
+	var spec Spec
+	if err := json.Unmarshal(b, &spec); err != nil {
+		return nil, fmt.Errorf("decoding the role's spec: %w", err)
+	}
+	if spec.Hostname != "" {
+		if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
+			return nil, fmt.Errorf("setting the hostname to %q: %w", spec.Hostname, err)
+		}
+	}
+	if spec.NewNet {
+		if err := loopbackUp(); err != nil {
+			return nil, err
+		}
+	}
+	if err := applyPlan(spec.Plan); err != nil {
+		return nil, err
+	}
+	p := spec.Process
+	if p.Cwd != "" {
+		if err := unix.Chdir(p.Cwd); err != nil {
+			return nil, fmt.Errorf("entering the working directory %s: %w", p.Cwd, err)
+		}
+	}
+	c := &command{argv: p.Args, env: p.Env, master: -1, slave: -1, pidfd: -1}
+	if p.Shell {
+		// Interactive on a terminal; without one the shell reads a script
+		// from stdin, like `docker run -i IMAGE sh`.
+		c.argv = []string{"bash"}
+		if _, err := lookPath("bash", p.Env); err != nil {
+			c.argv[0] = "sh"
+		}
+		if p.Tty {
+			c.argv = append(c.argv, "-i")
+		}
+	}
+	if len(c.argv) == 0 {
+		return nil, errors.New("the role has no command to run")
+	}
+	if c.path, err = lookPath(c.argv[0], p.Env); err != nil {
+		return nil, err
+	}
+	if p.Tty {
+		// After the plan, /dev/ptmx is the role's own devpts instance.
+		if c.master, c.slave, err = openPty("/dev/ptmx"); err != nil {
+			return nil, err
+		}
+		if err := copyWinsize(0, c.master); err != nil {
+			return nil, err
+		}
+		if c.tty, err = newTTYProxy(c.master, 0, 1); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// start starts the command: on the pseudo-terminal's slave as its
+// controlling terminal with a tty, else on the init's own stdio.
+func (c *command) start() error {
+	attr := &syscall.ProcAttr{
+		Env:   c.env,
+		Files: []uintptr{0, 1, 2},
+		Sys:   &syscall.SysProcAttr{PidFD: &c.pidfd},
+	}
+	if c.tty != nil {
+		s := uintptr(c.slave)
+		attr.Files = []uintptr{s, s, s}
+		attr.Sys.Setsid = true
+		attr.Sys.Setctty = true
+		attr.Sys.Ctty = 0
+	}
+	pid, err := syscall.ForkExec(c.path, c.argv, attr)
+	if err != nil {
+		return execError(c.path, err)
+	}
+	c.pid = pid
+	if c.tty != nil {
+		// Only the command's side holds the slave now, so the master
+		// reads EIO once they all have closed it.
+		unix.Close(c.slave)
+		c.tty.Start()
+	}
+	return nil
+}
+
+// execError explains why execve refused path: 127 when it is not there,
+// 126 when it is there but cannot be run.
+func execError(path string, err error) error {
+	msg := fmt.Sprintf("starting %s: %v", path, err)
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return fmt.Errorf("starting %s: %w", path, err)
+	}
+	switch errno {
+	case syscall.ENOENT:
+		if _, serr := os.Stat(path); serr == nil {
+			return &StartError{code: exitNotFound, msg: msg,
+				hint: fmt.Sprintf("%s exists: its interpreter (the #! line, or the ELF loader) is missing in the image", path)}
+		}
+		return &StartError{code: exitNotFound, msg: msg}
+	case syscall.EACCES, syscall.EPERM, syscall.EISDIR:
+		hint := fmt.Sprintf("make %s executable (chmod +x) on a file system that is not mounted noexec", path)
+		if fi, serr := os.Stat(path); serr == nil && fi.IsDir() {
+			hint = fmt.Sprintf("%s is a directory, not a program", path)
+		}
+		return &StartError{code: exitNotExecutable, msg: msg, hint: hint}
+	case syscall.ENOEXEC:
+		return &StartError{code: exitNotExecutable, msg: msg,
+			hint: fmt.Sprintf("%s is a program for another machine, or a script without a #! line", path)}
+	}
+	return &StartError{code: exitNook, msg: msg}
+}
+
+// forward relays the signals nook-init receives to the command. With a
+// tty, SIGWINCH resizes the pseudo-terminal instead: the kernel then
+// signals the terminal's foreground process group itself.
+func (c *command) forward(sigs <-chan os.Signal) {
+	for sig := range sigs {
+		if c.tty != nil && sig == syscall.SIGWINCH {
+			_ = copyWinsize(0, c.master)
+			continue
+		}
+		s := sig.(syscall.Signal)
+		if c.pidfd >= 0 {
+			_ = unix.PidfdSendSignal(c.pidfd, s, nil, 0)
+		} else {
+			_ = unix.Kill(c.pid, s)
+		}
+	}
+}
+
+// reap waits for every child of the init (zombies re-parented to pid 1
+// included) until the command exits, and returns its exit status.
+func reap(pid int) int {
+	for {
+		var ws syscall.WaitStatus
+		wpid, err := syscall.Wait4(-1, &ws, 0, nil)
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "nook-init: waiting for the command: %v\n", err)
+			return exitNook
+		}
+		if wpid == pid {
+			return exitStatus(ws)
+		}
+	}
+}

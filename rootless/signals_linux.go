@@ -1,0 +1,32 @@
+package rootless
+
+import (
+	"os"
+	"syscall"
+)
+
+// forwardedSignals go from nook to its init and from the init to the
+// command (SPEC §5).
+var forwardedSignals = []os.Signal{
+	syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT,
+	syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH,
+}
+
+// terminating reports whether sig asks the process to end: received before
+// the command started, it aborts the start instead of waiting for it.
+func terminating(sig os.Signal) bool {
+	switch sig {
+	case syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT:
+		return true
+	}
+	return false
+}
+
+// exitStatus is a shell's view of how a process ended: its exit code, or
+// 128+N when signal N killed it.
+func exitStatus(ws syscall.WaitStatus) int {
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
+}
