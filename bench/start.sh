@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Start latency: `nook run` of /bin/true in a built environment, side by side
+# with bwrap and podman, with hyperfine. Run it as an ordinary user from the
+# repository root:   bash bench/start.sh [RUNS]
+# Needs: hyperfine, bubblewrap, podman and runc (Debian packages).
+set -euo pipefail
+runs=${1:-200}
+work=$(mktemp -d /tmp/nook-bench.XXXXXX)
+trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
+go build -o "$work/nook" ./cmd/nook
+go run ./bench/mkimage "$work"
+mkdir "$work/project"
+cat >"$work/project/nook.toml" <<TOML
+image = "docker-archive:$work/busybox.tar"
+[roles.true]
+command = ["/bin/true"]
+TOML
+export NOOK_HOME=$work/store
+"$work/nook" -C "$work/project" run true # pull and unpack once: the benchmark is the warm path
+podman load -q -i "$work/busybox.tar" >/dev/null
+podman_runs=$(( runs < 50 ? runs : 50 ))
+
+echo "== nook vs bwrap ($runs runs)"
+hyperfine -N --warmup 20 --runs "$runs" --export-json "$work/start.json" \
+	-n "nook run" "$work/nook -C $work/project run true" \
+	-n "bwrap --unshare-all" "bwrap --unshare-all --ro-bind $work/rootfs / --proc /proc --dev /dev /bin/true"
+echo "== nook vs podman run --rm ($podman_runs runs)"
+hyperfine -N --warmup 3 --runs "$podman_runs" \
+	-n "nook run" "$work/nook -C $work/project run true" \
+	-n "podman run --rm (runc)" "podman run --rm --runtime runc --network none localhost/nook-bench/busybox:latest /bin/true"

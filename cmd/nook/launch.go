@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/nookenv/nook/env"
+	"github.com/nookenv/nook/layers"
+	"github.com/nookenv/nook/mounts"
+	"github.com/nookenv/nook/rootless"
+)
+
+// defaultPath is the PATH a role gets when neither the image nor nook.toml sets one.
+const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// launch describes one process to start in the project's environment.
+type launch struct {
+	env   *env.Env
+	role  *env.Role
+	args  []string // appended to the role's command
+	shell bool     // an interactive shell instead of the role's command
+}
+
+// start pulls what is missing, plans the mounts and runs the process,
+// returning its exit status.
+func (l launch) start() (int, error) {
+	store, err := openStore()
+	if err != nil {
+		return 0, err
+	}
+	snap, err := snapshot(store, l.env.Image, os.Stderr)
+	if err != nil {
+		return 0, err
+	}
+	spec, err := l.spec(store, snap)
+	if err != nil {
+		return 0, err
+	}
+	return rootless.Run(context.Background(), spec, rootless.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+}
+
+// run is start for a command's RunE: a non-zero status becomes nook's own.
+func (l launch) run() error {
+	code, err := l.start()
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return exitError{code: code}
+	}
+	return nil
+}
+
+// spec turns the launch into what nook's init needs.
+func (l launch) spec(store *layers.Store, snap *layers.Snapshot) (*rootless.Spec, error) {
+	r := l.role
+	if r.User != "" && r.User != "root" && r.User != "0" {
+		return nil, userError{role: r.Name, user: r.User}
+	}
+	scratch := filepath.Join(store.Root(), "mnt")
+	if err := os.Mkdir(scratch, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return nil, fmt.Errorf("making the mount scratch directory: %w", err)
+	}
+	plan, err := mounts.PlanRole(l.env, r, snap, mounts.Options{
+		Scratch:    scratch,
+		VolumesDir: filepath.Join(store.Root(), "volumes", l.env.ProjectID),
+		ResolvConf: hostResolvConf(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	tty := term.IsTerminal(int(os.Stdin.Fd()))
+	if r.Tty != nil {
+		tty = *r.Tty
+	}
+	return &rootless.Spec{
+		Plan:     plan,
+		Hostname: l.env.Hostname,
+		NewNet:   r.Network != env.NetworkHost,
+		Process: rootless.Process{
+			Args:  commandLine(r, l.args),
+			Env:   processEnv(l.env, r, snap, tty),
+			Cwd:   r.Workdir,
+			Tty:   tty,
+			Shell: l.shell,
+		},
+	}, nil
+}
+
+// commandLine is the role's argv with args appended: to an array command
+// as they are, to a string command as "$@" (SPEC §5).
+func commandLine(r *env.Role, args []string) []string {
+	if !r.Shell {
+		return append(slices.Clone(r.Command), args...)
+	}
+	script := r.Command[0]
+	if len(args) > 0 && !strings.Contains(script, "$@") && !strings.Contains(script, "$*") {
+		script += ` "$@"`
+	}
+	return append([]string{"/bin/sh", "-c", script, r.Name}, args...)
+}
+
+// processEnv merges, lowest first: the image's environment, nook's
+// defaults, then nook.toml's (top-level under the role's, already merged).
+func processEnv(e *env.Env, r *env.Role, snap *layers.Snapshot, tty bool) []string {
+	vars := map[string]string{}
+	var order []string
+	set := func(kv string) {
+		k, v, _ := strings.Cut(kv, "=")
+		if _, ok := vars[k]; !ok {
+			order = append(order, k)
+		}
+		vars[k] = v
+	}
+	set("PATH=" + defaultPath)
+	set("HOME=/root")
+	for _, kv := range snap.Config.Env {
+		set(kv)
+	}
+	set("HOSTNAME=" + e.Hostname)
+	if tty {
+		t := os.Getenv("TERM")
+		if t == "" {
+			t = "xterm"
+		}
+		set("TERM=" + t)
+	}
+	for _, kv := range r.Vars {
+		set(kv)
+	}
+	out := make([]string, len(order))
+	for i, k := range order {
+		out[i] = k + "=" + vars[k]
+	}
+	return out
+}
+
+// hostResolvConf is the host's resolver configuration, for roles on the
+// host's network (and, until pods land, every role).
+func hostResolvConf() []byte {
+	b, err := os.ReadFile("/etc/resolv.conf")
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// userError refuses a role user other than root under the single-id map.
+type userError struct{ role, user string }
+
+func (e userError) Error() string {
+	return fmt.Sprintf("role %s: user %q: only root can run under nook's single-id map (you outside are root inside)", e.role, e.user)
+}
+
+func (e userError) Hint() string {
+	return `remove "user" from the role, or set it to "root"`
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/nookenv/nook/internal/testimage"
+	"github.com/nookenv/nook/rootless"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"nook":      func() { os.Exit(Main()) },
+		"nook-init": rootless.Init,
+	})
+}
+
+// TestScripts runs the end-to-end scripts in testdata/script as the user
+// running the tests: every namespace in them is an unprivileged one when
+// that user is not root, as in CI.
+func TestScripts(t *testing.T) {
+	requireImages(t)
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: true,
+		Setup: func(e *testscript.Env) error {
+			home := filepath.Join(e.WorkDir, "home")
+			for _, d := range []string{home, filepath.Join(e.WorkDir, "run")} {
+				if err := os.MkdirAll(d, 0o700); err != nil {
+					return err
+				}
+			}
+			e.Setenv("HOME", home)
+			e.Setenv("NOOK_HOME", filepath.Join(e.WorkDir, "store"))
+			e.Setenv("NOOK_CONFIG", filepath.Join(e.WorkDir, "config.toml"))
+			e.Setenv("XDG_RUNTIME_DIR", filepath.Join(e.WorkDir, "run"))
+			e.Setenv("UID", fmt.Sprint(os.Getuid()))
+			return nil
+		},
+		Cmds: scriptCommands,
+	})
+}
+
+// requireImages skips when the test images cannot be built here; in CI,
+// where every prerequisite is installed, it fails instead.
+func requireImages(t *testing.T) {
+	t.Helper()
+	if why := testimage.Available(); why != "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal(why)
+		}
+		t.Skip(why)
+	}
+}
