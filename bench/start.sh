@@ -7,7 +7,7 @@ set -euo pipefail
 runs=${1:-200}
 work=$(mktemp -d /tmp/nook-bench.XXXXXX)
 trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
-go build -o "$work/nook" ./cmd/nook
+CGO_ENABLED=0 go build -o "$work/nook" ./cmd/nook
 go run ./bench/mkimage "$work"
 mkdir "$work/project"
 cat >"$work/project/nook.toml" <<TOML
@@ -21,10 +21,19 @@ podman load -q -i "$work/busybox.tar" >/dev/null
 podman_runs=$(( runs < 50 ? runs : 50 ))
 
 echo "== nook vs bwrap ($runs runs)"
-hyperfine -N --warmup 20 --runs "$runs" --export-json "$work/start.json" \
+hyperfine -N --warmup 20 --runs "$runs" --export-json "$work/bwrap.json" \
 	-n "nook run" "$work/nook -C $work/project run true" \
 	-n "bwrap --unshare-all" "bwrap --unshare-all --ro-bind $work/rootfs / --proc /proc --dev /dev /bin/true"
 echo "== nook vs podman run --rm ($podman_runs runs)"
-hyperfine -N --warmup 3 --runs "$podman_runs" \
+hyperfine -N --warmup 3 --runs "$podman_runs" --export-json "$work/podman.json" \
 	-n "nook run" "$work/nook -C $work/project run true" \
 	-n "podman run --rm (runc)" "podman run --rm --runtime runc --network none localhost/nook-bench/busybox:latest /bin/true"
+
+# Medians and ratios (the machine is shared and noisy: means mislead).
+python3 - "$work/bwrap.json" "$work/podman.json" <<'PY'
+import json, sys
+for path in sys.argv[1:]:
+    r = json.load(open(path))["results"]
+    nook, other = r[0]["median"] * 1000, r[1]["median"] * 1000
+    print(f"median: {r[0]['command']} {nook:.1f} ms, {r[1]['command']} {other:.1f} ms: nook/other {nook / other:.2f}, other/nook {other / nook:.1f}")
+PY

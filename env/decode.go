@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nookenv/nook/templates"
 )
 
 // decoder walks a parsed TOML document against nook's schema, collecting
@@ -40,29 +42,10 @@ func keyString(key []string) string {
 	for i, k := range key {
 		parts[i] = k
 		if k == "" || strings.IndexFunc(k, func(r rune) bool { return r > 0x7f || !isBareKeyByte(byte(r)) }) >= 0 {
-			parts[i] = quoteTOML(k)
+			parts[i] = templates.Quote(k)
 		}
 	}
 	return strings.Join(parts, ".")
-}
-
-// quoteTOML quotes s as a TOML basic string.
-func quoteTOML(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
 }
 
 // child returns key extended by one segment, never sharing key's array.

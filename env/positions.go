@@ -87,19 +87,9 @@ func scanPositions(src string) *positions {
 			s.mark(table, start)
 			s.skipLine()
 		default:
-			start := s.pos()
-			key := s.key()
-			if len(key) == 0 {
+			if !s.keyValue(table) {
 				s.skipLine()
 				break
-			}
-			full := slices.Concat(table, key)
-			s.mark(full, start)
-			s.skipSpace()
-			if s.peek() == '=' {
-				s.advance(1)
-				s.skipSpace()
-				s.value(full)
 			}
 		}
 		if s.i == before {
@@ -279,17 +269,7 @@ func (s *scanner) inlineTable(path []string) {
 			continue
 		}
 		before := s.i
-		start := s.pos()
-		if key := s.key(); len(key) > 0 {
-			full := slices.Concat(path, key)
-			s.mark(full, start)
-			s.skipSpace()
-			if s.peek() == '=' {
-				s.advance(1)
-				s.skipSpace()
-				s.value(full)
-			}
-		}
+		s.keyValue(path)
 		if s.i == before {
 			s.advance(1)
 		}
@@ -359,4 +339,23 @@ func (s *scanner) escape(b *strings.Builder) {
 	if err == nil {
 		b.WriteString(string(utf8.AppendRune(nil, rune(n))))
 	}
+}
+
+// keyValue reads `key = value` with key under prefix, marking the key's
+// position; it reports whether there was a key to read.
+func (s *scanner) keyValue(prefix []string) bool {
+	start := s.pos()
+	key := s.key()
+	if len(key) == 0 {
+		return false
+	}
+	full := slices.Concat(prefix, key)
+	s.mark(full, start)
+	s.skipSpace()
+	if s.peek() == '=' {
+		s.advance(1)
+		s.skipSpace()
+		s.value(full)
+	}
+	return true
 }

@@ -49,11 +49,12 @@ func Render(name, image string) ([]byte, error) {
 	if loc == nil {
 		return nil, fmt.Errorf("template %s has no image line", name)
 	}
-	return slices.Concat(data[:loc[0]], []byte("image = "+quote(image)), data[loc[1]:]), nil
+	return slices.Concat(data[:loc[0]], []byte("image = "+Quote(image)), data[loc[1]:]), nil
 }
 
-// quote writes s as a TOML basic string.
-func quote(s string) string {
+// Quote writes s as a TOML basic string (Render uses it for the image;
+// env for keys in messages).
+func Quote(s string) string {
 	var b strings.Builder
 	b.WriteByte('"')
 	for _, r := range s {

@@ -1,3 +1,10 @@
+// nook starts twice per run (nook, then nook-init): skip the runtime's
+// cgroup probing for GOMAXPROCS, which reads several /proc and /sys files
+// at every start and matters nothing for a tool that mostly waits.
+//
+//go:debug containermaxprocs=0
+//go:debug updatemaxprocs=0
+
 // Command nook runs a project's roles in rootless, daemonless, reproducible
 // environments described by nook.toml.
 package main
