@@ -32,7 +32,7 @@ func Resolve(c *Config) (*Env, error) {
 		ProjectDir: c.ProjectDir,
 		Project:    project,
 		ProjectID:  hex.EncodeToString(sum[:])[:12],
-		Image:      c.Image,
+		Image:      absImage(c.Image, c.ProjectDir),
 		Packages:   slices.Clone(c.Packages),
 		Setup:      slices.Clone(c.Setup),
 		Workdir:    cmp.Or(c.Workdir, DefaultWorkdir),
@@ -170,4 +170,16 @@ func sanitiseHostname(name string) string {
 		return "nook"
 	}
 	return s
+}
+
+// absImage makes the path of an oci: or docker-archive: image absolute,
+// relative to the project directory, so the project runs from anywhere
+// (`nook -C DIR`). A tag after the path's last colon stays as it is.
+func absImage(image, projectDir string) string {
+	for _, prefix := range []string{ImageOCIPrefix, ImageArchivePrefix} {
+		if rest, ok := strings.CutPrefix(image, prefix); ok && !filepath.IsAbs(rest) {
+			return prefix + filepath.Join(projectDir, rest)
+		}
+	}
+	return image
 }

@@ -240,3 +240,19 @@ func TestSanitiseHostname(t *testing.T) {
 		}
 	}
 }
+
+func TestResolveLocalImagePaths(t *testing.T) {
+	for image, want := range map[string]string{
+		"oci:../layout:v1":          "oci:/home/me/layout:v1",
+		"oci:layout":                "oci:/home/me/proj/layout",
+		"oci:/srv/layout:v2":        "oci:/srv/layout:v2",
+		"docker-archive:img.tar":    "docker-archive:/home/me/proj/img.tar",
+		"docker-archive:/x/img.tar": "docker-archive:/x/img.tar",
+		"debian:bookworm":           "debian:bookworm",
+		"host":                      "host",
+	} {
+		if got := absImage(image, "/home/me/proj"); got != want {
+			t.Errorf("absImage(%q) = %q, want %q", image, got, want)
+		}
+	}
+}
