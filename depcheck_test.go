@@ -28,6 +28,7 @@ var allowed = map[string][]string{
 	"internal/testimage": {},
 	"bench/mkimage":      {"internal/testimage"},
 	"watch":              {},
+	"supervise":          {"env"},
 }
 
 func TestImportDirection(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"golang.org/x/term"
 
@@ -26,6 +27,13 @@ type launch struct {
 	role  *env.Role
 	args  []string // appended to the role's command
 	shell bool     // an interactive shell instead of the role's command
+
+	// For roles run alongside others (nook watch): ctx stops the process
+	// (SIGTERM, then SIGKILL after stopTimeout; zero is rootless's default),
+	// and background gives it no terminal and /dev/null as stdin.
+	ctx         context.Context // nil: context.Background()
+	stopTimeout time.Duration
+	background  bool
 }
 
 // start pulls what is missing, plans the mounts and runs the process,
@@ -43,7 +51,15 @@ func (l launch) start() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return rootless.Run(context.Background(), spec, rootless.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+	ctx, stdin := l.ctx, os.Stdin
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if l.background {
+		stdin = nil
+	}
+	spec.StopTimeout = l.stopTimeout
+	return rootless.Run(ctx, spec, rootless.Stdio{In: stdin, Out: os.Stdout, Err: os.Stderr})
 }
 
 // run is start for a command's RunE: a non-zero status becomes nook's own.
@@ -79,6 +95,9 @@ func (l launch) spec(store *layers.Store, snap *layers.Snapshot) (*rootless.Spec
 	tty := term.IsTerminal(int(os.Stdin.Fd()))
 	if r.Tty != nil {
 		tty = *r.Tty
+	}
+	if l.background {
+		tty = false // several roles share the terminal, and ^C must stay nook's
 	}
 	return &rootless.Spec{
 		Plan:     plan,

@@ -33,6 +33,7 @@ func Main() int {
 		newExecCmd(g),
 		newShellCmd(g),
 		newInitCmd(g),
+		newWatchCmd(g),
 		newVersionCmd(),
 	)
 	if err := root.Execute(); err != nil {

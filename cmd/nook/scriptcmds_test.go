@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"os/exec"
@@ -8,7 +9,9 @@ import (
 	"regexp"
 	"strconv"
 	"syscall"
+	"time"
 
+	"github.com/fsnotify/fsnotify"
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/nookenv/nook/internal/testimage"
@@ -103,6 +106,34 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 		}
 		if got != want {
 			ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
+		}
+	},
+	// waitlines FILE N: wait until FILE has at least N lines, woken by
+	// inotify on its directory (no polling); fails after a minute.
+	"waitlines": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 2 {
+			ts.Fatalf("usage: waitlines FILE N")
+		}
+		n, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		path := ts.MkAbs(args[0])
+		w, err := fsnotify.NewWatcher()
+		ts.Check(err)
+		defer w.Close()
+		ts.Check(w.Add(filepath.Dir(path)))
+		deadline := time.After(time.Minute)
+		for {
+			data, _ := os.ReadFile(path)
+			if bytes.Count(data, []byte("\n")) >= n {
+				return
+			}
+			select {
+			case <-w.Events:
+			case err := <-w.Errors:
+				ts.Fatalf("watching %s: %v", args[0], err)
+			case <-deadline:
+				ts.Fatalf("%s has %d lines after a minute, want %d:\n%s", args[0], bytes.Count(data, []byte("\n")), n, data)
+			}
 		}
 	},
 	// emptydir DIR: DIR exists and holds nothing.

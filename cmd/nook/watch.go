@@ -1,0 +1,327 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nookenv/nook/env"
+	"github.com/nookenv/nook/supervise"
+	"github.com/nookenv/nook/watch"
+)
+
+// stopTimeoutVar overrides the grace period between SIGTERM and SIGKILL
+// when nook watch stops a role (a Go duration, e.g. "2s").
+const stopTimeoutVar = "NOOK_STOP_TIMEOUT"
+
+// alwaysWatched are the files whose change re-loads the environment.
+var alwaysWatched = []string{"nook.toml", "nook.lock"}
+
+func newWatchCmd(g *globals) *cobra.Command {
+	debounce := watch.DefaultDebounce
+	c := &cobra.Command{
+		Use:   "watch [ROLE...]",
+		Short: "Run roles and re-run or restart them when their watch files change",
+		Long: "Run the roles (default: those that declare `watch`) with their dependencies, then\n" +
+			"re-run a one-shot role, or restart a long-running one (SIGTERM, grace period,\n" +
+			"SIGKILL), and the roles that depend on it, when a file matching its `watch` globs\n" +
+			"changes. A change to nook.toml or nook.lock re-loads the environment and restarts\n" +
+			"everything; an invalid edit is reported and the old roles keep running.\n" +
+			"Ctrl-C (or SIGTERM) stops every role; nook then exits with 130 (or 143).\n" +
+			"NOOK_STOP_TIMEOUT sets the grace period (default 10s).",
+		ValidArgsFunction: completeRoles(g),
+		RunE: func(c *cobra.Command, args []string) error {
+			if debounce < 0 {
+				return usageError{msg: fmt.Sprintf("--debounce %v: negative", debounce), hint: "use 0 for no debounce"}
+			}
+			grace := time.Duration(0)
+			if v := os.Getenv(stopTimeoutVar); v != "" {
+				d, err := time.ParseDuration(v)
+				if err != nil || d < 0 {
+					return usageError{msg: fmt.Sprintf("%s=%q: not a duration", stopTimeoutVar, v), hint: `for example NOOK_STOP_TIMEOUT=2s`}
+				}
+				grace = d
+			}
+			e, err := loadEnv(g)
+			if err != nil {
+				return err
+			}
+			if _, err := watchedRoles(e, args); err != nil {
+				return err
+			}
+			w := &watchLoop{g: g, chosen: args, debounce: debounce, grace: grace}
+			return w.run(e)
+		},
+	}
+	c.Flags().DurationVar(&debounce, "debounce", watch.DefaultDebounce, "quiet `DURATION` that ends a burst of changes")
+	return c
+}
+
+// watchedRoles are the roles to run: those named, or those that declare
+// watch, with their dependencies.
+func watchedRoles(e *env.Env, names []string) ([]string, error) {
+	if len(names) == 0 {
+		for _, n := range e.RoleNames() {
+			if len(e.Roles[n].Watch) > 0 {
+				names = append(names, n)
+			}
+		}
+		if len(names) == 0 {
+			return nil, usageError{
+				msg:  fmt.Sprintf("%s: no role declares watch", e.File),
+				hint: `add watch = ["**/*.go"] (for example) to a role, or name the roles: nook watch ROLE...`,
+			}
+		}
+	}
+	var out []string
+	var add func(string) error
+	add = func(n string) error {
+		if slices.Contains(out, n) {
+			return nil
+		}
+		r, ok := e.Roles[n]
+		if !ok {
+			return unknownRole(e, n)
+		}
+		for _, d := range r.DependsOn {
+			if err := add(d); err != nil {
+				return err
+			}
+		}
+		out = append(out, n)
+		return nil
+	}
+	for _, n := range names {
+		if err := add(n); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// watchLoop is one `nook watch`: the environment in use, its watcher and
+// its supervisor, replaced together when nook.toml changes.
+type watchLoop struct {
+	g        *globals
+	chosen   []string
+	debounce time.Duration
+	grace    time.Duration
+
+	env     *env.Env
+	roles   []string
+	watcher *watch.Watcher
+	sup     *supervise.Supervisor
+}
+
+// run starts the roles and handles triggers until SIGINT or SIGTERM.
+func (w *watchLoop) run(e *env.Env) error {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	if err := w.use(ctx, e); err != nil {
+		return err
+	}
+	defer func() {
+		w.sup.Stop()
+		w.watcher.Close()
+	}()
+	w.say("watching %s: running %s", e.ProjectDir, strings.Join(w.roles, ", "))
+	w.sup.StartAll()
+	for {
+		select {
+		case sig := <-sigs:
+			cancel() // every role gets SIGTERM at once
+			w.sup.Stop()
+			return exitError{code: 128 + int(sig.(syscall.Signal))}
+		case err, ok := <-w.watcher.Errors():
+			if ok {
+				printError(err)
+			}
+		case t, ok := <-w.watcher.Triggers():
+			if !ok {
+				return nil
+			}
+			w.trigger(ctx, t)
+		}
+	}
+}
+
+// use makes e the environment in use: the image pulled, a watcher on its
+// roles' globs and a supervisor of its roles (not started yet). On error
+// nothing changes.
+func (w *watchLoop) use(ctx context.Context, e *env.Env) error {
+	roles, err := watchedRoles(e, w.chosen)
+	if err != nil {
+		return err
+	}
+	store, err := openStore()
+	if err != nil {
+		return err
+	}
+	// Pull once, here, rather than from several roles starting at once.
+	if _, err := snapshot(store, e.Image, os.Stderr); err != nil {
+		return err
+	}
+	opt := watch.Options{Root: e.ProjectDir, Debounce: w.debounce, Always: alwaysWatched}
+	var sroles []supervise.Role
+	for _, n := range roles {
+		r := e.Roles[n]
+		if len(r.Watch) > 0 {
+			opt.Rules = append(opt.Rules, watch.Rule{Name: n, Watch: r.Watch, Ignore: r.Ignore})
+		}
+		sroles = append(sroles, supervise.Role{Name: n, LongRunning: longRunning(r), DependsOn: r.DependsOn})
+	}
+	watcher, err := watch.New(opt)
+	if err != nil {
+		return err
+	}
+	sup, err := supervise.New(ctx, roleStarter{env: e, grace: w.grace}, sroles, w.report(e))
+	if err != nil {
+		watcher.Close()
+		return err
+	}
+	w.env, w.roles, w.watcher, w.sup = e, roles, watcher, sup
+	return nil
+}
+
+// trigger handles one burst of changes.
+func (w *watchLoop) trigger(ctx context.Context, t watch.Trigger) {
+	if t.Has("") && w.reload(ctx, t) {
+		return
+	}
+	var names []string
+	for _, n := range t.Names {
+		if n != "" {
+			names = append(names, n)
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	// Announce before the restart: stopping the old runs takes time.
+	w.say("%s changed: %s", changedFiles(t.Files), w.action(w.env, w.restartOrder(names)))
+	w.sup.Restart(names...)
+}
+
+// reload re-reads nook.toml; a valid one replaces the environment, the
+// watcher and every role, and reload reports true.
+func (w *watchLoop) reload(ctx context.Context, t watch.Trigger) bool {
+	e, err := loadEnv(w.g)
+	if err == nil {
+		old := w.watcher
+		oldSup := w.sup
+		if err = w.use(ctx, e); err == nil {
+			w.say("%s changed: %s", changedFiles(t.Files), w.action(e, w.roles))
+			oldSup.Stop()
+			old.Close()
+			w.sup.StartAll()
+			return true
+		}
+	}
+	printError(err)
+	w.say("%s changed but is not usable: the roles keep running as they were", changedFiles(t.Files))
+	return false
+}
+
+// restartOrder is what Restart(names) will run: names and their dependants
+// among the roles in use, in the order of w.roles (dependencies first).
+func (w *watchLoop) restartOrder(names []string) []string {
+	set := map[string]bool{}
+	for _, n := range names {
+		set[n] = true
+	}
+	var out []string
+	for _, n := range w.roles {
+		for _, d := range w.env.Roles[n].DependsOn {
+			if set[d] {
+				set[n] = true
+			}
+		}
+		if set[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// action says what a trigger does to roles.
+func (w *watchLoop) action(e *env.Env, roles []string) string {
+	verb := "re-running "
+	for _, n := range roles {
+		if longRunning(e.Roles[n]) {
+			verb = "restarting "
+		}
+	}
+	return verb + strings.Join(roles, ", ")
+}
+
+// report turns the supervisor's events into messages: a role that fails
+// says so, and the loop goes on.
+func (w *watchLoop) report(e *env.Env) func(supervise.Event) {
+	return func(ev supervise.Event) {
+		switch {
+		case ev.Skipped != "":
+			w.say("not starting %s: %s did not succeed", ev.Role, ev.Skipped)
+		case ev.Stopped:
+		case ev.Err != nil:
+			printError(fmt.Errorf("role %s: %w", ev.Role, ev.Err))
+			w.say("%s failed; waiting for changes", ev.Role)
+		case ev.Exit != 0:
+			w.say("%s exited with status %d; waiting for changes", ev.Role, ev.Exit)
+		case longRunning(e.Roles[ev.Role]):
+			w.say("%s exited with status 0", ev.Role)
+		}
+	}
+}
+
+var sayMu sync.Mutex
+
+// say prints one `nook: watch:` line on stderr.
+func (w *watchLoop) say(format string, args ...any) {
+	sayMu.Lock()
+	defer sayMu.Unlock()
+	fmt.Fprintf(os.Stderr, "nook: watch: "+format+"\n", args...)
+}
+
+// printError prints err as report does, without ending nook.
+func printError(err error) {
+	sayMu.Lock()
+	defer sayMu.Unlock()
+	report(os.Stderr, err)
+}
+
+// changedFiles names the changed files, the first few of them.
+func changedFiles(files []string) string {
+	const shown = 3
+	if len(files) == 0 {
+		return "files"
+	}
+	if len(files) <= shown {
+		return strings.Join(files, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(files[:shown], ", "), len(files)-shown)
+}
+
+// roleStarter runs roles of one environment for the supervisor.
+type roleStarter struct {
+	env   *env.Env
+	grace time.Duration
+}
+
+// Start runs the role in the foreground, without a terminal, until it ends
+// or ctx is cancelled.
+func (s roleStarter) Start(ctx context.Context, name string) (int, error) {
+	l := launch{env: s.env, role: s.env.Roles[name], ctx: ctx, stopTimeout: s.grace, background: true}
+	return l.start()
+}
