@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -53,24 +54,43 @@ func newRunCmd(g *globals) *cobra.Command {
 // run to completion (no ports, no restart policy), in the order they must
 // run. Long-running dependencies are `nook up`'s to start.
 func oneShotDependencies(e *env.Env, role *env.Role) []string {
-	var order []string
-	seen := map[string]bool{}
-	var visit func(name string)
-	visit = func(name string) {
-		if seen[name] {
-			return
-		}
-		seen[name] = true
-		r := e.Roles[name]
-		for _, d := range r.DependsOn {
-			visit(d)
-		}
-		if name != role.Name && !longRunning(r) {
-			order = append(order, name)
+	all, _ := withDependencies(e, []string{role.Name}) // env validated every name
+	var out []string
+	for _, n := range all {
+		if n != role.Name && !longRunning(e.Roles[n]) {
+			out = append(out, n)
 		}
 	}
-	visit(role.Name)
-	return order
+	return out
+}
+
+// withDependencies returns names and their dependencies, direct and
+// indirect, each once, every role after the roles it depends on.
+func withDependencies(e *env.Env, names []string) ([]string, error) {
+	var out []string
+	var add func(string) error
+	add = func(n string) error {
+		if slices.Contains(out, n) {
+			return nil
+		}
+		r, ok := e.Roles[n]
+		if !ok {
+			return unknownRole(e, n)
+		}
+		for _, d := range r.DependsOn {
+			if err := add(d); err != nil {
+				return err
+			}
+		}
+		out = append(out, n)
+		return nil
+	}
+	for _, n := range names {
+		if err := add(n); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // longRunning reports whether a role serves rather than finishes: it

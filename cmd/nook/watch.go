@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -81,30 +80,7 @@ func watchedRoles(e *env.Env, names []string) ([]string, error) {
 			}
 		}
 	}
-	var out []string
-	var add func(string) error
-	add = func(n string) error {
-		if slices.Contains(out, n) {
-			return nil
-		}
-		r, ok := e.Roles[n]
-		if !ok {
-			return unknownRole(e, n)
-		}
-		for _, d := range r.DependsOn {
-			if err := add(d); err != nil {
-				return err
-			}
-		}
-		out = append(out, n)
-		return nil
-	}
-	for _, n := range names {
-		if err := add(n); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return withDependencies(e, names)
 }
 
 // watchLoop is one `nook watch`: the environment in use, its watcher and
