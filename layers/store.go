@@ -12,11 +12,13 @@ import (
 
 // The store's subdirectories (SPEC §1).
 const (
-	layersDir = "layers" // layers/<diffid-hex>/: a layer unpacked once, shared by every image
-	imagesDir = "images" // images/<digest-hex>.json: an image's layers and config
-	refsDir   = "refs"   // refs/<key>.json: what a reference resolved to
-	tmpDir    = "tmp"    // tmp/<diffid-hex>.<random>/: a layer being unpacked
-	locksDir  = "locks"  // locks/<diffid-hex>.lock: held while a layer is made
+	layersDir = "layers"  // layers/<diffid-hex>/: a layer unpacked once, shared by every image
+	imagesDir = "images"  // images/<digest-hex>.json: an image's layers and config
+	refsDir   = "refs"    // refs/<key>.json: what a reference resolved to
+	tmpDir    = "tmp"     // tmp/<diffid-hex>.<random>/: a layer being unpacked
+	locksDir  = "locks"   // locks/<diffid-hex>.lock: held while a layer is made
+	mntDir    = "mnt"     // mnt/: empty; each run mounts its private scratch tmpfs over it
+	volsDir   = "volumes" // volumes/<project-id>/<name>/: named volumes (SPEC §6)
 )
 
 // Store is the content-addressed store of image layers and the records that
@@ -45,7 +47,7 @@ func OpenStore(root string) (*Store, error) {
 	if err := os.MkdirAll(abs, 0o700); err != nil {
 		return nil, fmt.Errorf("opening store %s: %w", abs, err)
 	}
-	for _, d := range []string{layersDir, imagesDir, refsDir, tmpDir, locksDir} {
+	for _, d := range []string{layersDir, imagesDir, refsDir, tmpDir, locksDir, mntDir, volsDir} {
 		if err := os.Mkdir(filepath.Join(abs, d), 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 			return nil, fmt.Errorf("opening store %s: %w", abs, err)
 		}
@@ -55,6 +57,13 @@ func OpenStore(root string) (*Store, error) {
 
 // Root returns the store's absolute root directory.
 func (s *Store) Root() string { return s.root }
+
+// ScratchDir is an empty directory over which each run mounts its own
+// scratch tmpfs, inside its private mount namespace (mounts.Options.Scratch).
+func (s *Store) ScratchDir() string { return filepath.Join(s.root, mntDir) }
+
+// VolumesDir is the directory of project's named volumes.
+func (s *Store) VolumesDir(project string) string { return filepath.Join(s.root, volsDir, project) }
 
 // Lookup returns the snapshot of ref from the store's records: one or two
 // small file reads and a stat per layer directory; no network access, no

@@ -20,8 +20,12 @@ type hinter interface{ Hint() string }
 // exitCoder is an error that ends nook with a status other than 125.
 type exitCoder interface{ ExitCode() int }
 
-// exitError carries a command's exit status out of a cobra RunE.
-type exitError struct{ code int }
+// exitError carries a command's exit status out of a cobra RunE, with an
+// optional message for nook to print first (the command printed its own).
+type exitError struct {
+	code int
+	msg  string
+}
 
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
@@ -30,6 +34,9 @@ func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code)
 func report(w io.Writer, err error) int {
 	var exit exitError
 	if errors.As(err, &exit) {
+		if exit.msg != "" {
+			fmt.Fprintf(w, "nook: error: %s\n", exit.msg)
+		}
 		return exit.code
 	}
 	for _, line := range strings.Split(strings.TrimRight(err.Error(), "\n"), "\n") {

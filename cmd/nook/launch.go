@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -80,13 +78,9 @@ func (l launch) spec(store *layers.Store, snap *layers.Snapshot) (*rootless.Spec
 	if r.User != "" && r.User != "root" && r.User != "0" {
 		return nil, userError{role: r.Name, user: r.User}
 	}
-	scratch := filepath.Join(store.Root(), "mnt")
-	if err := os.Mkdir(scratch, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
-		return nil, fmt.Errorf("making the mount scratch directory: %w", err)
-	}
 	plan, err := mounts.PlanRole(l.env, r, snap, mounts.Options{
-		Scratch:    scratch,
-		VolumesDir: filepath.Join(store.Root(), "volumes", l.env.ProjectID),
+		Scratch:    store.ScratchDir(),
+		VolumesDir: store.VolumesDir(l.env.ProjectID),
 		ResolvConf: hostResolvConf(),
 	})
 	if err != nil {
@@ -126,8 +120,9 @@ func commandLine(r *env.Role, args []string) []string {
 	return append([]string{"/bin/sh", "-c", script, r.Name}, args...)
 }
 
-// processEnv merges, lowest first: the image's environment, nook's
-// defaults, then nook.toml's (top-level under the role's, already merged).
+// processEnv merges, lowest first: PATH and HOME defaults, the image's
+// environment, HOSTNAME (and TERM on a terminal), then nook.toml's
+// (top-level under the role's, already merged).
 func processEnv(e *env.Env, r *env.Role, snap *layers.Snapshot, tty bool) []string {
 	vars := map[string]string{}
 	var order []string

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"slices"
 
 	"github.com/spf13/cobra"
@@ -35,8 +34,7 @@ func newRunCmd(g *globals) *cobra.Command {
 					return err
 				}
 				if code != 0 {
-					fmt.Fprintf(os.Stderr, "nook: error: dependency %s of %s exited with status %d\n", dep, role.Name, code)
-					return exitError{code: code}
+					return exitError{code: code, msg: fmt.Sprintf("dependency %s of %s exited with status %d", dep, role.Name, code)}
 				}
 			}
 			extra := args[1:]
