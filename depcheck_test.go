@@ -29,6 +29,7 @@ var allowed = map[string][]string{
 	"bench/mkimage":      {"internal/testimage"},
 	"watch":              {},
 	"supervise":          {"env"},
+	"build":              {"env", "layers", "mounts", "rootless"},
 }
 
 func TestImportDirection(t *testing.T) {
