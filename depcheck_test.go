@@ -30,6 +30,7 @@ var allowed = map[string][]string{
 	"watch":              {},
 	"supervise":          {"env"},
 	"build":              {"env", "layers", "mounts", "rootless"},
+	"runstate":           {},
 }
 
 func TestImportDirection(t *testing.T) {

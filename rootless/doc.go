@@ -3,4 +3,12 @@
 // maps the invoking user to root inside, applies the mount plan and runs
 // the command under an init that is pid 1: it reaps zombies, forwards
 // signals and exits with the command's status.
+//
+// Roles that share a network run through a pod (JoinPod, Pod.Run): one
+// re-executed "nook-pod" process per project, in a user namespace of its
+// own, holding the pod's network namespace, its outbound link and its
+// published ports (Network). It starts each role's nook-init on request
+// over a unix socket, which carries the role's stdio (as descriptors), its
+// signals and its exit status; a role dies with its connection, and the
+// pod ends after its last role.
 package rootless

@@ -15,8 +15,17 @@ import (
 const parentEnv = "NOOK_ROOTLESS_TEST_PARENT"
 
 func TestMain(m *testing.M) {
-	if filepath.Base(os.Args[0]) == "nook-init" {
+	switch filepath.Base(os.Args[0]) {
+	case "nook-init":
 		Init()
+	case "nook-pod":
+		PodMain()
+	}
+	if addr := os.Getenv(listenEnv); addr != "" {
+		os.Exit(listenMain(addr))
+	}
+	if s := os.Getenv(podClientEnv); s != "" {
+		os.Exit(podClientMain(s))
 	}
 	if s := os.Getenv(parentEnv); s != "" {
 		os.Exit(parentMain(s))

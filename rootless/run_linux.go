@@ -10,7 +10,6 @@ import (
 	"os/signal"
 	"runtime"
 	"syscall"
-	"time"
 
 	"golang.org/x/term"
 )
@@ -32,33 +31,11 @@ import (
 // With spec.Process.Tty, the caller's terminal (stdio.In) is put in raw
 // mode for the run and restored before Run returns.
 func Run(ctx context.Context, spec *Spec, stdio Stdio) (int, error) {
-	payload, err := json.Marshal(spec)
+	restore, err := rawTerminal(spec, stdio)
 	if err != nil {
-		return exitNook, fmt.Errorf("encoding the role's spec for nook-init: %w", err)
+		return exitNook, err
 	}
-	specR, specW, err := os.Pipe()
-	if err != nil {
-		return exitNook, fmt.Errorf("making the spec pipe for nook-init: %w", err)
-	}
-	defer specW.Close()
-	statusR, statusW, err := os.Pipe()
-	if err != nil {
-		specR.Close()
-		return exitNook, fmt.Errorf("making the status pipe for nook-init: %w", err)
-	}
-	defer statusR.Close()
-
-	if spec.Process.Tty && stdio.In != nil && term.IsTerminal(int(stdio.In.Fd())) {
-		// Raw before the command starts, so that none of its input is
-		// cooked; ^C typed meanwhile reaches it once it runs.
-		saved, err := term.MakeRaw(int(stdio.In.Fd()))
-		if err != nil {
-			specR.Close()
-			statusW.Close()
-			return exitNook, fmt.Errorf("putting the terminal in raw mode: %w", err)
-		}
-		defer term.Restore(int(stdio.In.Fd()), saved)
-	}
+	defer restore()
 
 	// Subscribe before the init exists, so that no signal falls between.
 	sigs := make(chan os.Signal, 16)
@@ -70,55 +47,30 @@ func Run(ctx context.Context, spec *Spec, stdio Stdio) (int, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 
-	cmd := &exec.Cmd{
-		Path:       "/proc/self/exe",
-		Args:       []string{"nook-init"},
-		Env:        []string{},
-		Stdin:      stdio.In,
-		Stdout:     stdio.Out,
-		Stderr:     stdio.Err,
-		ExtraFiles: []*os.File{specR, statusW}, // specFd, statusFd
-		SysProcAttr: &syscall.SysProcAttr{
-			Cloneflags:                 cloneFlags(spec),
-			UidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getuid(), Size: 1}},
-			GidMappings:                []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}},
-			GidMappingsEnableSetgroups: false,
-			Setsid:                     true,
-			Pdeathsig:                  syscall.SIGKILL,
-		},
-	}
-	err = cmd.Start()
-	specR.Close()
-	statusW.Close()
+	init, err := startInit(spec, stdio, initOptions{flags: cloneFlags(spec), userns: true})
 	if err != nil {
-		if uerr := newUsernsError(err); uerr != nil {
-			return exitNook, uerr
-		}
-		return exitNook, fmt.Errorf("starting nook-init: %w", err)
+		return exitNook, err
 	}
-	// A failed write (the init died early) shows in its exit and message.
-	_, _ = specW.Write(payload)
-	specW.Close()
-
-	messages := make(chan startMessage, 1)
-	go func() {
-		m, err := readStartMessage(statusR)
-		if err != nil {
-			m = startMessage{Code: exitNook, Message: fmt.Sprintf("reading nook-init's status: %v", err)}
-		}
-		messages <- m
-	}()
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-
-	s := supervisor{proc: cmd.Process, grace: spec.StopTimeout}
-	if s.grace <= 0 {
-		s.grace = DefaultStopTimeout
-	}
-	return s.supervise(ctx, sigs, messages, exited, cmd)
+	return newSupervisor(init, spec.StopTimeout).supervise(ctx, sigs, init.messages, init.exited)
 }
 
-// cloneFlags are the namespaces nook-init starts in.
+// rawTerminal puts the caller's terminal in raw mode when the command gets
+// a tty, and returns what restores it.
+func rawTerminal(spec *Spec, stdio Stdio) (restore func(), err error) {
+	if !spec.Process.Tty || stdio.In == nil || !term.IsTerminal(int(stdio.In.Fd())) {
+		return func() {}, nil
+	}
+	// Raw before the command starts, so that none of its input is cooked;
+	// ^C typed meanwhile reaches it once it runs.
+	fd := int(stdio.In.Fd())
+	saved, err := term.MakeRaw(fd)
+	if err != nil {
+		return nil, fmt.Errorf("putting the terminal in raw mode: %w", err)
+	}
+	return func() { term.Restore(fd, saved) }, nil
+}
+
+// cloneFlags are the namespaces nook-init starts in when Run starts it.
 func cloneFlags(spec *Spec) uintptr {
 	flags := uintptr(syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS | syscall.CLONE_NEWPID |
 		syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC)
@@ -128,113 +80,100 @@ func cloneFlags(spec *Spec) uintptr {
 	return flags
 }
 
-// supervisor relays signals and cancellation to a running nook-init.
-//
-// Until the init reports that the command runs, signals are held, not
-// sent: the init may not listen yet, and the command is about to get them.
-// A terminating signal or the end of the context then arms a kill after
-// the grace period, so that a start that hangs can still be stopped; a
-// second terminating signal kills at once.
-type supervisor struct {
-	proc    *os.Process
-	grace   time.Duration
-	started bool        // the init reported that the command runs
-	pending []os.Signal // signals held until the command runs
-	aborted os.Signal   // the first terminating signal received before the start
-	ctxErr  error       // the context ended
-	kill    *time.Timer // armed by a stop request
+// initOptions say how startInit starts nook-init.
+type initOptions struct {
+	flags  uintptr  // the namespaces to create
+	userns bool     // flags hold CLONE_NEWUSER: map the caller to root in it
+	netns  *os.File // a network namespace for nook-init to join (Spec.NetNS), or nil
 }
 
-// supervise waits for the init to exit, relaying signals meanwhile, and
-// turns its end into Run's result.
-func (s *supervisor) supervise(ctx context.Context, sigs <-chan os.Signal, messages <-chan startMessage,
-	exited <-chan error, cmd *exec.Cmd) (int, error) {
-	var (
-		msg    startMessage
-		gotMsg bool
-		done   = ctx.Done()
-	)
-	defer func() {
-		if s.kill != nil {
-			s.kill.Stop()
+// localInit is nook-init as a child of this process.
+type localInit struct {
+	cmd      *exec.Cmd
+	messages <-chan startMessage // exactly one
+	exited   <-chan initEnd      // exactly one
+}
+
+func (l *localInit) Signal(sig os.Signal) error { return l.cmd.Process.Signal(sig) }
+func (l *localInit) Kill() error                { return l.cmd.Process.Kill() }
+
+// startInit starts nook-init for spec on stdio and sends it the spec. It
+// dies with the calling thread (Pdeathsig): the caller keeps its goroutine
+// locked to its thread until the init has ended.
+func startInit(spec *Spec, stdio Stdio, o initOptions) (*localInit, error) {
+	payload, err := json.Marshal(spec)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the role's spec for nook-init: %w", err)
+	}
+	specR, specW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("making the spec pipe for nook-init: %w", err)
+	}
+	defer specW.Close()
+	statusR, statusW, err := os.Pipe()
+	if err != nil {
+		specR.Close()
+		return nil, fmt.Errorf("making the status pipe for nook-init: %w", err)
+	}
+
+	extra := []*os.File{specR, statusW} // specFd, statusFd
+	if o.netns != nil {
+		extra = append(extra, o.netns) // netnsFd
+	}
+	attr := &syscall.SysProcAttr{
+		Cloneflags: o.flags,
+		Setsid:     true,
+		Pdeathsig:  syscall.SIGKILL,
+	}
+	if o.userns {
+		attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getuid(), Size: 1}}
+		attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}}
+		attr.GidMappingsEnableSetgroups = false
+	}
+	cmd := &exec.Cmd{
+		Path:        "/proc/self/exe",
+		Args:        []string{"nook-init"},
+		Env:         []string{},
+		Stdin:       stdio.In,
+		Stdout:      stdio.Out,
+		Stderr:      stdio.Err,
+		ExtraFiles:  extra,
+		SysProcAttr: attr,
+	}
+	err = cmd.Start()
+	specR.Close()
+	statusW.Close()
+	if err != nil {
+		statusR.Close()
+		if o.userns {
+			if uerr := newUsernsError(err); uerr != nil {
+				return nil, uerr
+			}
 		}
+		return nil, fmt.Errorf("starting nook-init: %w", err)
+	}
+	// A failed write (the init died early) shows in its exit and message.
+	_, _ = specW.Write(payload)
+	specW.Close()
+
+	messages := make(chan startMessage, 1)
+	go func() {
+		defer statusR.Close()
+		m, err := readStartMessage(statusR)
+		if err != nil {
+			m = startMessage{Code: exitNook, Message: fmt.Sprintf("reading nook-init's status: %v", err)}
+		}
+		messages <- m
 	}()
-	for {
-		select {
-		case msg = <-messages:
-			gotMsg = true
-			if msg.Started {
-				s.started = true
-				for _, sig := range s.pending {
-					_ = s.proc.Signal(sig)
-				}
-				s.pending = nil
-			}
-		case sig := <-sigs:
-			switch {
-			case s.started:
-				_ = s.proc.Signal(sig)
-			case terminating(sig) && s.aborted != nil:
-				_ = s.proc.Kill()
-			default:
-				s.pending = append(s.pending, sig)
-				if terminating(sig) {
-					s.aborted = sig
-					s.armKill()
-				}
-			}
-		case <-done:
-			done = nil
-			s.ctxErr = ctx.Err()
-			if s.started {
-				_ = s.proc.Signal(syscall.SIGTERM)
-			} else {
-				s.pending = append(s.pending, syscall.SIGTERM)
-			}
-			s.armKill()
-		case <-s.killC():
-			_ = s.proc.Kill()
-		case waitErr := <-exited:
-			if !gotMsg {
-				// The status pipe is closed: nothing else held it.
-				msg = <-messages
-			}
-			return s.result(msg, waitErr, cmd)
+	exited := make(chan initEnd, 1)
+	go func() {
+		err := cmd.Wait()
+		var exitErr *exec.ExitError
+		if err != nil && !errors.As(err, &exitErr) {
+			exited <- initEnd{err: fmt.Errorf("waiting for nook-init: %w", err)}
+			return
 		}
-	}
-}
-
-// armKill kills the init after the grace period, unless already armed.
-func (s *supervisor) armKill() {
-	if s.kill == nil {
-		s.kill = time.NewTimer(s.grace)
-	}
-}
-
-// killC fires when the armed kill is due; nil (never) when unarmed.
-func (s *supervisor) killC() <-chan time.Time {
-	if s.kill == nil {
-		return nil
-	}
-	return s.kill.C
-}
-
-// result is Run's answer once the init has exited.
-func (s *supervisor) result(msg startMessage, waitErr error, cmd *exec.Cmd) (int, error) {
-	var exitErr *exec.ExitError
-	if waitErr != nil && !errors.As(waitErr, &exitErr) {
-		return exitNook, fmt.Errorf("waiting for nook-init: %w", waitErr)
-	}
-	ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
-	switch {
-	case msg.Started:
-		return exitStatus(ws), nil
-	case msg.Code != 0:
-		return msg.Code, &StartError{code: msg.Code, msg: msg.Message, hint: msg.Hint}
-	case s.aborted != nil:
-		return 128 + int(s.aborted.(syscall.Signal)), nil
-	case s.ctxErr != nil:
-		return exitNook, fmt.Errorf("starting the command: %w", s.ctxErr)
-	}
-	return exitNook, fmt.Errorf("nook-init ended (%s) before starting the command", cmd.ProcessState)
+		exited <- initEnd{status: cmd.ProcessState.Sys().(syscall.WaitStatus)}
+	}()
+	return &localInit{cmd: cmd, messages: messages, exited: exited}, nil
 }

@@ -18,7 +18,13 @@ type Spec struct {
 	Plan     *mounts.Plan `json:"plan"` // nil: no mounts, the command runs on the host's root (tests)
 	Process  Process      `json:"process"`
 	Hostname string       `json:"hostname"`
-	NewNet   bool         `json:"newNet"` // new network namespace with loopback up (network "private" or "none")
+	NewNet   bool         `json:"newNet"`         // new network namespace with loopback up (network "private" or "none"); Pod.Run: the pod's
+	Role     string       `json:"role,omitempty"` // the role's name, recorded in the pod's state (pod.json) for ps
+
+	// NetNS, when set, is the descriptor number (in nook-init) of the
+	// pod's network namespace: nook-init joins it before it starts the
+	// command. Set by the pod process, never by callers.
+	NetNS int `json:"netns,omitempty"`
 
 	// StopTimeout is the grace period between SIGTERM and SIGKILL when
 	// Run's context is cancelled; zero means DefaultStopTimeout. The

@@ -20,6 +20,7 @@ import (
 type callerTerminal struct {
 	master, slave *os.File
 	out           *bufio.Reader
+	pod           *Pod // run through this pod's Run, else through Run
 }
 
 func newCallerTerminal(t *testing.T, rows, cols uint16) *callerTerminal {
@@ -62,7 +63,14 @@ type result struct {
 func (ct *callerTerminal) run(spec *Spec) <-chan result {
 	done := make(chan result, 1)
 	go func() {
-		code, err := Run(context.Background(), spec, Stdio{In: ct.slave, Out: ct.slave, Err: ct.slave})
+		stdio := Stdio{In: ct.slave, Out: ct.slave, Err: ct.slave}
+		var code int
+		var err error
+		if ct.pod != nil {
+			code, err = ct.pod.Run(context.Background(), spec, stdio, nil)
+		} else {
+			code, err = Run(context.Background(), spec, stdio)
+		}
 		done <- result{code, err}
 	}()
 	return done
@@ -72,8 +80,13 @@ func TestTtyInside(t *testing.T) {
 	forEachWorld(t, testTtyInside)
 }
 
-func testTtyInside(t *testing.T, w *world) {
+func testTtyInside(t *testing.T, w *world) { ttyInside(t, w, nil) }
+
+// ttyInside checks the terminal inside a role, run through pod when it is
+// not nil.
+func ttyInside(t *testing.T, w *world, pod *Pod) {
 	ct := newCallerTerminal(t, 33, 77)
+	ct.pod = pod
 	before, err := unix.IoctlGetTermios(int(ct.slave.Fd()), unix.TCGETS)
 	if err != nil {
 		t.Fatal(err)
@@ -116,8 +129,13 @@ func TestTtyCtrlCReachesTheCommand(t *testing.T) {
 	forEachWorld(t, testTtyCtrlC)
 }
 
-func testTtyCtrlC(t *testing.T, w *world) {
+func testTtyCtrlC(t *testing.T, w *world) { ttyCtrlC(t, w, nil) }
+
+// ttyCtrlC checks that ^C typed reaches a role, run through pod when it is
+// not nil.
+func ttyCtrlC(t *testing.T, w *world, pod *Pod) {
 	ct := newCallerTerminal(t, 24, 80)
+	ct.pod = pod
 	spec := w.spec(t, `trap 'echo interrupted; exit 5' INT; echo ready; sleep 1000 & wait`)
 	spec.Process.Tty = true
 	done := ct.run(spec)

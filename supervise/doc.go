@@ -1,5 +1,5 @@
 // Package supervise runs a set of roles and restarts them: the engine under
-// `nook watch` (and, later, `nook up`). It knows nothing of namespaces; a
+// `nook watch` and `nook up`. It knows nothing of namespaces; a
 // Starter runs one role in the foreground until it ends or its context is
 // cancelled.
 //
@@ -10,4 +10,9 @@
 // never has two runs alive), then starts them again in dependency order. A
 // restart that arrives while an earlier one is still starting roles cancels
 // it and takes over the roles it had not finished.
+//
+// For `nook up`, a role may also have a restart policy (on-failure,
+// always; restarted after a back-off that doubles, up to a limit) and a
+// readiness check: a long-running role with one must pass it before the
+// roles that depend on it start.
 package supervise

@@ -1,6 +1,7 @@
 package supervise
 
 import (
+	"context"
 	"fmt"
 	"slices"
 )
@@ -10,6 +11,15 @@ type Role struct {
 	Name        string
 	LongRunning bool     // serves rather than finishes: started and left running
 	DependsOn   []string // roles that start before it; names outside the set are ignored
+	// Restart is the role's restart policy: env.RestartOnFailure starts
+	// it again when it exits with a non-zero status on its own,
+	// env.RestartAlways whenever it exits on its own; "" or env.RestartNo
+	// never. A run the Starter could not start (an error) is not restarted.
+	Restart string
+	// Ready, when set, waits until a run of a long-running role is ready
+	// (returning nil) or ctx ends; its dependants start only then. nil: a
+	// role is ready once it is started.
+	Ready func(ctx context.Context) error
 }
 
 // graph is the roles by name, with their dependants.

@@ -5,6 +5,9 @@ import (
 	"maps"
 	"sync"
 	"sync/atomic"
+	"time"
+
+	"github.com/nookenv/nook/env"
 )
 
 // Starter runs one role in the foreground.
@@ -21,9 +24,14 @@ type Event struct {
 	Exit    int   // the exit status the Starter returned
 	Err     error // the Starter's error: the role could not be run
 	Stopped bool  // the supervisor ended the run: a restart, Stop, or the context of New ended
-	// Skipped is set when the role was not started: it names the one-shot
-	// dependency that failed or did not run.
+	// Skipped is set when the role was not started: it names the
+	// dependency that failed, did not run or never became ready.
 	Skipped string
+	// Restarting is set when the role's restart policy starts it again
+	// after Backoff; the run is not over. Every run ends with exactly one
+	// Event whose Restarting is false.
+	Restarting bool
+	Backoff    time.Duration
 }
 
 // Failed reports whether the role failed on its own: it could not be run,
@@ -32,12 +40,39 @@ func (e Event) Failed() bool {
 	return e.Skipped == "" && !e.Stopped && (e.Err != nil || e.Exit != 0)
 }
 
+// Options tune a Supervisor. Zero durations take the defaults.
+type Options struct {
+	// Report is called once per ended run (and per restart of it, with
+	// Restarting set) and per skipped role, from the run's goroutine,
+	// before a restart of the same role can start it again; nil ignores
+	// them.
+	Report func(Event)
+	// Ready is called, from the run's goroutine or its check's, each time
+	// a run of a role becomes ready: it passed its Ready check, or, with
+	// none, it is being started.
+	Ready func(role string)
+	// Backoff is the wait before the first restart of a role (default
+	// DefaultBackoff); it doubles with each restart up to MaxBackoff
+	// (default DefaultMaxBackoff) and is reset by a run that lasted
+	// ResetAfter (default DefaultResetAfter).
+	Backoff, MaxBackoff, ResetAfter time.Duration
+}
+
+// Default restart back-off: 0.5s, 1s, 2s… up to 30s, back to 0.5s after a
+// run of 10s.
+const (
+	DefaultBackoff    = 500 * time.Millisecond
+	DefaultMaxBackoff = 30 * time.Second
+	DefaultResetAfter = 10 * time.Second
+)
+
 // Supervisor runs a set of roles and restarts them on request. Its methods
 // may be called from any goroutine; Restart and Stop take turns.
 type Supervisor struct {
 	starter Starter
 	graph   *graph
 	report  func(Event)
+	opt     Options
 	ctx     context.Context // parent of every run
 	cancel  context.CancelFunc
 
@@ -45,18 +80,21 @@ type Supervisor struct {
 	seq     *sequence  // the latest start sequence; under ctl
 	stopped bool       // Stop was called; under ctl
 
-	mu   sync.Mutex
-	runs map[string]*run // the latest run of each role; under mu
-	all  sync.WaitGroup  // every run's goroutine
+	mu     sync.Mutex
+	runs   map[string]*run // the latest run of each role; under mu
+	halted map[string]bool // roles Halt stopped, not to be started by a sequence; under mu
+	all    sync.WaitGroup  // every run's goroutine
 }
 
 // run is one run of a role.
 type run struct {
-	cancel  context.CancelFunc
-	done    chan struct{} // closed once the Starter has returned and the Event is reported
-	stopped atomic.Bool   // the supervisor asked it to stop
-	exit    int           // set before done is closed
-	err     error
+	cancel    context.CancelFunc
+	done      chan struct{} // closed once the last Starter call has returned and its Event is reported
+	ready     chan struct{} // closed once a run first became ready
+	readyOnce sync.Once
+	stopped   atomic.Bool // the supervisor asked it to stop
+	exit      int         // of the last Starter call; read once done is closed
+	err       error
 }
 
 func (r *run) ok() bool { return r.err == nil && r.exit == 0 && !r.stopped.Load() }
@@ -74,15 +112,32 @@ type sequence struct {
 // called once per ended run and per skipped role, from the run's goroutine,
 // before a restart of the same role can start it again; nil ignores them.
 func New(ctx context.Context, starter Starter, roles []Role, report func(Event)) (*Supervisor, error) {
+	return NewWithOptions(ctx, starter, roles, Options{Report: report})
+}
+
+// NewWithOptions is New with readiness notices and restart back-off.
+func NewWithOptions(ctx context.Context, starter Starter, roles []Role, opt Options) (*Supervisor, error) {
 	g, err := newGraph(roles)
 	if err != nil {
 		return nil, err
 	}
+	report := opt.Report
 	if report == nil {
 		report = func(Event) {}
 	}
+	if opt.Backoff <= 0 {
+		opt.Backoff = DefaultBackoff
+	}
+	if opt.MaxBackoff <= 0 {
+		opt.MaxBackoff = DefaultMaxBackoff
+	}
+	opt.MaxBackoff = max(opt.MaxBackoff, opt.Backoff)
+	if opt.ResetAfter <= 0 {
+		opt.ResetAfter = DefaultResetAfter
+	}
 	ctx, cancel := context.WithCancel(ctx)
-	return &Supervisor{starter: starter, graph: g, report: report, ctx: ctx, cancel: cancel, runs: map[string]*run{}}, nil
+	return &Supervisor{starter: starter, graph: g, report: report, opt: opt, ctx: ctx, cancel: cancel,
+		runs: map[string]*run{}, halted: map[string]bool{}}, nil
 }
 
 // StartAll starts every role in dependency order and returns that order.
@@ -116,6 +171,11 @@ func (s *Supervisor) Restart(names ...string) []string {
 	if len(order) == 0 {
 		return nil
 	}
+	s.mu.Lock()
+	for _, n := range order {
+		delete(s.halted, n)
+	}
+	s.mu.Unlock()
 	for i := len(order) - 1; i >= 0; i-- {
 		s.stop(order[i])
 	}
@@ -146,6 +206,24 @@ func (s *Supervisor) Stop() {
 	s.all.Wait()
 }
 
+// Halt stops the named roles, and only them, waiting for each run to end;
+// neither their restart policy nor a start sequence in progress starts
+// them again (Restart does). Unknown names are ignored.
+func (s *Supervisor) Halt(names ...string) {
+	s.ctl.Lock()
+	defer s.ctl.Unlock()
+	s.mu.Lock()
+	for _, n := range names {
+		if _, ok := s.graph.roles[n]; ok {
+			s.halted[n] = true
+		}
+	}
+	s.mu.Unlock()
+	for _, n := range names {
+		s.stop(n)
+	}
+}
+
 // stop ends the role's latest run and waits until it has ended.
 func (s *Supervisor) stop(name string) {
 	s.mu.Lock()
@@ -165,13 +243,29 @@ func (s *Supervisor) runSequence(ctx context.Context, seq *sequence, order []str
 		if ctx.Err() != nil {
 			return
 		}
+		s.mu.Lock()
+		halted := s.halted[name]
+		s.mu.Unlock()
+		if halted {
+			delete(seq.remaining, name)
+			continue
+		}
 		if dep := s.blockedBy(name); dep != "" {
 			delete(seq.remaining, name)
 			s.report(Event{Role: name, Skipped: dep})
 			continue
 		}
 		r := s.start(name)
-		if s.graph.roles[name].LongRunning {
+		if role := s.graph.roles[name]; role.LongRunning {
+			if role.Ready != nil {
+				// Whatever comes next may depend on it.
+				select {
+				case <-r.ready:
+				case <-r.done:
+				case <-ctx.Done():
+					return
+				}
+			}
 			delete(seq.remaining, name)
 			continue
 		}
@@ -184,19 +278,28 @@ func (s *Supervisor) runSequence(ctx context.Context, seq *sequence, order []str
 	}
 }
 
-// blockedBy names a one-shot dependency of the role whose latest run did
-// not succeed, or is "".
+// blockedBy names a dependency of the role that is not done with: a
+// one-shot one whose latest run did not succeed, or a long-running one
+// with a readiness check that never passed. It is "" when there is none.
 func (s *Supervisor) blockedBy(name string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, d := range s.graph.roles[name].DependsOn {
 		dep, ok := s.graph.roles[d]
-		if !ok || dep.LongRunning {
+		if !ok || (dep.LongRunning && dep.Ready == nil) {
 			continue
 		}
 		r := s.runs[d]
 		if r == nil {
 			return d
+		}
+		if dep.LongRunning {
+			select {
+			case <-r.ready:
+			default:
+				return d
+			}
+			continue
 		}
 		select {
 		case <-r.done:
@@ -210,24 +313,81 @@ func (s *Supervisor) blockedBy(name string) string {
 	return ""
 }
 
-// start runs the role in the background.
+// start runs the role in the background: again and again, as its
+// restart policy says, until a run ends that the policy keeps down or the
+// supervisor stops it.
 func (s *Supervisor) start(name string) *run {
 	ctx, cancel := context.WithCancel(s.ctx)
-	r := &run{cancel: cancel, done: make(chan struct{})}
+	r := &run{cancel: cancel, done: make(chan struct{}), ready: make(chan struct{})}
 	s.mu.Lock()
 	s.runs[name] = r
 	s.mu.Unlock()
 	s.all.Add(1)
 	go func() {
 		defer s.all.Done()
-		exit, err := s.starter.Start(ctx, name)
-		r.exit, r.err = exit, err
-		if s.ctx.Err() != nil {
-			r.stopped.Store(true)
+		defer cancel()
+		role := s.graph.roles[name]
+		delay := s.opt.Backoff
+		for {
+			began := time.Now()
+			attempt, endAttempt := context.WithCancel(ctx)
+			if role.Ready == nil {
+				r.markReady(s.opt.Ready, name)
+			} else {
+				go func() {
+					if role.Ready(attempt) == nil && attempt.Err() == nil {
+						r.markReady(s.opt.Ready, name)
+					}
+				}()
+			}
+			exit, err := s.starter.Start(attempt, name)
+			endAttempt()
+			if s.ctx.Err() != nil {
+				r.stopped.Store(true)
+			}
+			r.exit, r.err = exit, err
+			ev := Event{Role: name, Exit: exit, Err: err, Stopped: r.stopped.Load()}
+			again := !ev.Stopped && err == nil && restarts(role.Restart, exit)
+			if time.Since(began) >= s.opt.ResetAfter {
+				delay = s.opt.Backoff
+			}
+			if !again {
+				s.report(ev)
+				close(r.done)
+				return
+			}
+			ev.Restarting, ev.Backoff = true, delay
+			s.report(ev)
+			select {
+			case <-ctx.Done():
+				r.stopped.Store(true)
+				s.report(Event{Role: name, Exit: exit, Stopped: true})
+				close(r.done)
+				return
+			case <-time.After(delay):
+			}
+			delay = min(2*delay, s.opt.MaxBackoff)
 		}
-		cancel()
-		s.report(Event{Role: name, Exit: exit, Err: err, Stopped: r.stopped.Load()})
-		close(r.done)
 	}()
 	return r
+}
+
+// markReady calls notify and, the first time, closes r.ready.
+func (r *run) markReady(notify func(string), name string) {
+	r.readyOnce.Do(func() { close(r.ready) })
+	if notify != nil {
+		notify(name)
+	}
+}
+
+// restarts reports whether policy starts a role again after it exited
+// with status exit on its own.
+func restarts(policy string, exit int) bool {
+	switch policy {
+	case env.RestartAlways:
+		return true
+	case env.RestartOnFailure:
+		return exit != 0
+	}
+	return false
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/term"
@@ -32,6 +33,14 @@ type launch struct {
 	ctx         context.Context // nil: context.Background()
 	stopTimeout time.Duration
 	background  bool
+
+	// For roles run by nook up: out receives the role's stdout and stderr
+	// (nil: nook's own), portsChecked says that up checked every published
+	// port before it started anything, and pod is up's connection to the
+	// project's pod (nil: join it for this run).
+	out          *os.File
+	portsChecked bool
+	pod          *podJoiner
 }
 
 // start pulls what is missing, plans the mounts and runs the process,
@@ -45,23 +54,116 @@ func (l launch) start() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	spec, err := l.spec(store, snap)
-	if err != nil {
-		return 0, err
+	ports := rolePorts(l.role)
+	if len(ports) > 0 && !l.portsChecked {
+		if err := rootless.CheckPorts(ports, env.RunDir()); err != nil {
+			return exitNook, err
+		}
 	}
-	ctx, stdin := l.ctx, os.Stdin
+	ctx := l.ctx
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if l.background {
-		stdin = nil
+	if !inPod(l.role) {
+		spec, err := l.spec(store, snap, hostResolvConf())
+		if err != nil {
+			return 0, err
+		}
+		spec.StopTimeout = l.stopTimeout
+		return rootless.Run(ctx, spec, l.stdio())
+	}
+	pods := l.pod
+	if pods == nil {
+		pods = &podJoiner{env: l.env}
+		defer pods.close()
+	}
+	pod, err := pods.join()
+	if err != nil {
+		return exitNook, err
+	}
+	spec, err := l.spec(store, snap, pod.ResolvConf())
+	if err != nil {
+		return 0, err
 	}
 	spec.StopTimeout = l.stopTimeout
-	return rootless.Run(ctx, spec, rootless.Stdio{In: stdin, Out: os.Stdout, Err: os.Stderr})
+	return pod.Run(ctx, spec, l.stdio(), ports)
+}
+
+// inPod reports whether a role runs in the project's pod: every role on
+// the private network does, to share its loopback, outbound link and
+// published ports. Roles on the host's network or on none share nothing
+// and start directly (ports of a host role are the host's own).
+func inPod(r *env.Role) bool { return r.Network == env.NetworkPrivate }
+
+// podJoiner joins the project's pod once, for every role run through it,
+// and says the pod's notice once.
+type podJoiner struct {
+	env *env.Env
+
+	mu  sync.Mutex
+	pod *rootless.Pod
+}
+
+// join connects to the project's pod, starting it if none runs.
+func (j *podJoiner) join() (*rootless.Pod, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.pod != nil {
+		return j.pod, nil
+	}
+	pod, err := rootless.JoinPod(rootless.PodOptions{Dir: podDir(j.env), Project: j.env.ProjectID, Name: j.env.Project, Outbound: true})
+	if err != nil {
+		return nil, err
+	}
+	if n := pod.Notice(); n != "" {
+		sayMu.Lock()
+		fmt.Fprintf(os.Stderr, "nook: notice: %s\n", n)
+		sayMu.Unlock()
+	}
+	j.pod = pod
+	return pod, nil
+}
+
+// close lets the pod end once its roles have.
+func (j *podJoiner) close() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.pod != nil {
+		j.pod.Close()
+		j.pod = nil
+	}
+}
+
+// stdio are the streams the process gets.
+func (l launch) stdio() rootless.Stdio {
+	s := rootless.Stdio{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
+	if l.background {
+		s.In = nil
+	}
+	if l.out != nil {
+		s.Out, s.Err = l.out, l.out
+	}
+	return s
+}
+
+// rolePorts are the role's published ports as the pod takes them.
+func rolePorts(r *env.Role) []rootless.Port {
+	var out []rootless.Port
+	for _, p := range r.Ports {
+		out = append(out, rootless.Port{HostIP: p.HostIP, HostPort: int(p.HostPort), RolePort: int(p.RolePort), Proto: p.Proto, Role: r.Name})
+	}
+	return out
 }
 
 // run is start for a command's RunE: a non-zero status becomes nook's own.
+// The run is recorded in the run state while it lasts, so that nook ps
+// lists it and nook stop can end it.
 func (l launch) run() error {
+	if done, err := recordRun(l.env, l.role, l.shell); err == nil {
+		defer done()
+	} else {
+		fmt.Fprintf(os.Stderr, "nook: warning: %v\n", err)
+	}
 	code, err := l.start()
 	if err != nil {
 		return err
@@ -73,7 +175,7 @@ func (l launch) run() error {
 }
 
 // spec turns the launch into what nook's init needs.
-func (l launch) spec(store *layers.Store, snap *layers.Snapshot) (*rootless.Spec, error) {
+func (l launch) spec(store *layers.Store, snap *layers.Snapshot, resolvConf []byte) (*rootless.Spec, error) {
 	r := l.role
 	if r.User != "" && r.User != "root" && r.User != "0" {
 		return nil, userError{role: r.Name, user: r.User}
@@ -81,7 +183,7 @@ func (l launch) spec(store *layers.Store, snap *layers.Snapshot) (*rootless.Spec
 	plan, err := mounts.PlanRole(l.env, r, snap, mounts.Options{
 		Scratch:    store.ScratchDir(),
 		VolumesDir: store.VolumesDir(l.env.ProjectID),
-		ResolvConf: hostResolvConf(),
+		ResolvConf: resolvConf,
 	})
 	if err != nil {
 		return nil, err
@@ -97,6 +199,7 @@ func (l launch) spec(store *layers.Store, snap *layers.Snapshot) (*rootless.Spec
 		Plan:     plan,
 		Hostname: l.env.Hostname,
 		NewNet:   r.Network != env.NetworkHost,
+		Role:     r.Name,
 		Process: rootless.Process{
 			Args:  commandLine(r, l.args),
 			Env:   processEnv(l.env, r, snap, tty),

@@ -17,10 +17,14 @@ import (
 )
 
 func main() {
-	// The one place that decides whether this process is nook or nook's init,
-	// re-executed by rootless.Run inside the new namespaces.
-	if filepath.Base(os.Args[0]) == "nook-init" {
+	// The one place that decides whether this process is nook, nook's init
+	// (re-executed by rootless.Run inside the new namespaces) or a project's
+	// pod (re-executed by rootless.JoinPod).
+	switch filepath.Base(os.Args[0]) {
+	case "nook-init":
 		rootless.Init()
+	case "nook-pod":
+		rootless.PodMain()
 	}
 	os.Exit(Main())
 }

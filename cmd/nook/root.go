@@ -34,6 +34,10 @@ func Main() int {
 		newShellCmd(g),
 		newInitCmd(g),
 		newWatchCmd(g),
+		newUpCmd(g),
+		newPsCmd(g),
+		newLogsCmd(g),
+		newStopCmd(g),
 		newVersionCmd(),
 	)
 	if err := root.Execute(); err != nil {

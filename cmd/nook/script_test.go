@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -16,6 +20,8 @@ func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"nook":      func() { os.Exit(Main()) },
 		"nook-init": rootless.Init,
+		"nook-pod":  rootless.PodMain,
+		"udpecho":   udpEchoMain,
 	})
 }
 
@@ -39,6 +45,10 @@ func TestScripts(t *testing.T) {
 			e.Setenv("NOOK_CONFIG", filepath.Join(e.WorkDir, "config.toml"))
 			e.Setenv("XDG_RUNTIME_DIR", filepath.Join(e.WorkDir, "run"))
 			e.Setenv("UID", fmt.Sprint(os.Getuid()))
+			// A script that fails before its `nook stop` must not leave a
+			// detached supervisor behind: its pod and roles end with it.
+			store := filepath.Join(e.WorkDir, "store")
+			e.Defer(func() { killDetached(store) })
 			return nil
 		},
 		Cmds: scriptCommands,
@@ -54,5 +64,24 @@ func requireImages(t *testing.T) {
 			t.Fatal(why)
 		}
 		t.Skip(why)
+	}
+}
+
+// killDetached kills this user's detached `nook up` supervisors started by
+// one script, known by the NOOK_HOME in their environment.
+func killDetached(store string) {
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, p := range procs {
+		cmdline, err := os.ReadFile(filepath.Join(p, "cmdline"))
+		if err != nil || !strings.Contains(string(cmdline), "--detached-child") {
+			continue
+		}
+		environ, err := os.ReadFile(filepath.Join(p, "environ"))
+		if err != nil || !slices.Contains(strings.Split(string(environ), "\x00"), "NOOK_HOME="+store) {
+			continue
+		}
+		if pid, err := strconv.Atoi(filepath.Base(p)); err == nil {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
 	}
 }

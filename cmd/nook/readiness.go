@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nookenv/nook/env"
+	"github.com/nookenv/nook/runstate"
+)
+
+// readyPoll is how often nook up looks again whether a role is ready.
+const readyPoll = 50 * time.Millisecond
+
+// readyCheck is how nook up knows that a long-running role with a `ready`
+// port is ready: on the host's network, the port accepts a connection on
+// loopback; in the pod, a socket of the pod's network namespace listens on
+// it (read from /proc/PID/net/tcp{,6} of the role's process, which needs
+// no connection — a published port's forwarder would accept one before
+// the role listens). nil when the role has no check, and for a role on no
+// network, which nothing outside it can reach: it is ready once started.
+func readyCheck(e *env.Env, r *env.Role) func(ctx context.Context) error {
+	if r.Ready == nil || r.Network == env.NetworkNone {
+		return nil
+	}
+	port := int(r.Ready.Port)
+	if r.Network == env.NetworkHost {
+		return func(ctx context.Context) error {
+			return poll(ctx, func() bool { return acceptsOnLoopback(ctx, port) })
+		}
+	}
+	podDir := podDir(e)
+	return func(ctx context.Context) error {
+		return poll(ctx, func() bool {
+			for _, pid := range podRolePids(podDir, r.Name) {
+				if listensIn(pid, port) {
+					return true
+				}
+			}
+			return false
+		})
+	}
+}
+
+// poll calls ok every readyPoll until it reports true or ctx ends.
+func poll(ctx context.Context, ok func() bool) error {
+	t := time.NewTicker(readyPoll)
+	defer t.Stop()
+	for !ok() {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
+// acceptsOnLoopback reports whether port accepts a TCP connection on
+// 127.0.0.1 or ::1.
+func acceptsOnLoopback(ctx context.Context, port int) bool {
+	var d net.Dialer
+	for _, host := range []string{"127.0.0.1", "::1"} {
+		ctx, cancel := context.WithTimeout(ctx, time.Second)
+		c, err := d.DialContext(ctx, "tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+		cancel()
+		if err == nil {
+			c.Close()
+			return true
+		}
+	}
+	return false
+}
+
+// podDir is the run-state directory of the project's pod.
+func podDir(e *env.Env) string {
+	return filepath.Join(env.RunDir(), "pods", e.ProjectID)
+}
+
+// podFile is the part of a pod's pod.json nook up and ps read.
+type podFile struct {
+	Pid   int    `json:"pid"`
+	Start uint64 `json:"start"`
+	Roles []struct {
+		Role string `json:"role"`
+		Pid  int    `json:"pid"`
+	} `json:"roles"`
+}
+
+// readPodFile reads the pod's state; nil when there is no live pod.
+func readPodFile(dir string) *podFile {
+	data, err := os.ReadFile(filepath.Join(dir, "pod.json"))
+	if err != nil {
+		return nil
+	}
+	var f podFile
+	if json.Unmarshal(data, &f) != nil || !(runstate.Owner{Pid: f.Pid, Start: f.Start}).Alive() {
+		return nil
+	}
+	return &f
+}
+
+// podRolePids are the pids of role's nook-inits in the pod.
+func podRolePids(dir, role string) []int {
+	f := readPodFile(dir)
+	if f == nil {
+		return nil
+	}
+	var out []int
+	for _, r := range f.Roles {
+		if r.Role == role {
+			out = append(out, r.Pid)
+		}
+	}
+	return out
+}
+
+// listensIn reports whether a TCP socket listens on port in the network
+// namespace of a role whose nook-init is pid. nook-init joins the pod's
+// namespace on one thread, which may not be its leader (whose namespace
+// /proc/PID/net shows), so every thread of it and its children is looked at:
+// /proc/PID/task/TID/net is the thread's own.
+func listensIn(pid, port int) bool {
+	pids := []int{pid}
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*", pid))
+	for _, task := range tasks {
+		for _, file := range []string{"tcp", "tcp6"} {
+			if listensInTable(filepath.Join(task, "net", file), port) {
+				return true
+			}
+		}
+		children, _ := os.ReadFile(filepath.Join(task, "children"))
+		for _, c := range strings.Fields(string(children)) {
+			if n, err := strconv.Atoi(c); err == nil {
+				pids = append(pids, n)
+			}
+		}
+	}
+	for _, p := range pids[1:] {
+		for _, file := range []string{"tcp", "tcp6"} {
+			if listensInTable(fmt.Sprintf("/proc/%d/net/%s", p, file), port) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// listensInTable reads a /proc/net/tcp table: "sl local_address
+// rem_address st …" with addresses as HEXIP:HEXPORT and st 0A for LISTEN.
+func listensInTable(path string, port int) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	want := fmt.Sprintf(":%04X", port)
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		fields := strings.Fields(s.Text())
+		if len(fields) > 3 && fields[3] == "0A" && strings.HasSuffix(fields[1], want) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/nookenv/nook/env"
+	"github.com/nookenv/nook/runstate"
+)
+
+// openRunState opens the project's run-state directory (SPEC §1).
+func openRunState(e *env.Env) (*runstate.Project, error) {
+	return runstate.Open(env.RunDir(), e.ProjectID)
+}
+
+// roleRecord is a new record of role r, owned by this process.
+func roleRecord(e *env.Env, r *env.Role, via string) (*runstate.Role, error) {
+	me, err := runstate.Self()
+	if err != nil {
+		return nil, err
+	}
+	rec := &runstate.Role{
+		Role:       r.Name,
+		Project:    e.Project,
+		ProjectDir: e.ProjectDir,
+		Via:        via,
+		Owner:      me,
+		State:      runstate.Starting,
+		Network:    r.Network,
+		Started:    time.Now(),
+	}
+	for _, p := range rolePorts(r) {
+		rec.Ports = append(rec.Ports, p.String())
+	}
+	return rec, nil
+}
+
+// recordRun records a `nook run` of role r as running until done is
+// called; a killed nook leaves a stale record that ps cleans. nook exec
+// and nook shell (r without a name) are recorded as "exec" and "shell".
+func recordRun(e *env.Env, r *env.Role, shell bool) (done func(), err error) {
+	proj, err := openRunState(e)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := roleRecord(e, r, "run")
+	if err != nil {
+		return nil, err
+	}
+	if rec.Role == "" {
+		rec.Role = "exec"
+		if shell {
+			rec.Role = "shell"
+		}
+	}
+	rec.State = runstate.Running
+	if err := proj.WriteRole(rec); err != nil {
+		return nil, fmt.Errorf("recording the run of %s: %w", r.Name, err)
+	}
+	return func() { proj.RemoveRole(rec) }, nil
+}

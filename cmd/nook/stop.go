@@ -1,0 +1,239 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
+
+	"github.com/nookenv/nook/runstate"
+)
+
+// stopWaitLimit bounds how long nook stop waits for a process to end (its
+// grace period included) or a port to be let go.
+const stopWaitLimit = 2 * time.Minute
+
+func newStopCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "stop [ROLE...]",
+		Short: "Stop the project's running roles (all, or those named)",
+		Long: "Stop roles of the project run by nook up (-d) or nook run: every one, or those\n" +
+			"named. Each gets SIGTERM and, after its grace period, SIGKILL. nook stop returns\n" +
+			"once their processes are gone and their published ports are free. Stopped roles\n" +
+			"of nook up are not restarted; nook up ends when its last role has stopped.",
+		ValidArgsFunction: completeRoles(g),
+		RunE: func(c *cobra.Command, args []string) error {
+			e, err := loadEnv(g)
+			if err != nil {
+				return err
+			}
+			for _, n := range args {
+				if _, ok := e.Roles[n]; !ok {
+					return unknownRole(e, n)
+				}
+			}
+			proj, err := openRunState(e)
+			if err != nil {
+				return err
+			}
+			return stopRoles(proj, args)
+		},
+	}
+}
+
+// stopRoles stops the named roles of proj, or every one, and waits until
+// their processes and ports are gone.
+func stopRoles(proj *runstate.Project, names []string) error {
+	sup, err := proj.Supervisor()
+	if err != nil {
+		return err
+	}
+	records, err := proj.Roles()
+	if err != nil {
+		return err
+	}
+	want := func(role string) bool { return len(names) == 0 || slices.Contains(names, role) }
+	var owners []runstate.Owner // processes to signal and wait for
+	var upRoles []string        // roles to ask nook up to stop
+	var ports []string
+	found := map[string]bool{}
+	for _, r := range records {
+		if !runstate.Active(r.State) || !want(r.Role) {
+			continue
+		}
+		found[r.Role] = true
+		ports = append(ports, r.Ports...)
+		switch {
+		case r.Via == "run":
+			owners = append(owners, r.Owner)
+		case sup != nil && r.Owner == sup.Owner:
+			upRoles = append(upRoles, r.Role)
+		}
+	}
+	if sup != nil && len(names) == 0 {
+		owners = append(owners, sup.Owner) // all of it: nook up ends
+		upRoles = nil
+	}
+	for _, n := range names {
+		if !found[n] {
+			fmt.Fprintf(os.Stderr, "nook: stop: %s is not running\n", n)
+		}
+	}
+	if len(owners) == 0 && len(upRoles) == 0 {
+		if len(names) == 0 {
+			fmt.Fprintln(os.Stderr, "nook: stop: nothing is running")
+		}
+		return nil
+	}
+	var errs []error
+	if len(upRoles) > 0 {
+		if err := controlStop(sup.Control, upRoles); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, o := range owners {
+		if err := terminate(o); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, p := range ports {
+		if err := waitPortFree(p); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(names) == 0 {
+		// With its last role gone, the pod ends on its own: wait for it,
+		// so that nothing of the project is left when stop returns.
+		if pod := readPodFile(podDirOf(proj.ID)); pod != nil && len(pod.Roles) == 0 {
+			waitEnd(runstate.Owner{Pid: pod.Pid, Start: pod.Start}, podEndLimit)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// podEndLimit bounds the wait for a pod without roles to end.
+const podEndLimit = 10 * time.Second
+
+// terminate sends SIGTERM to the process o names and waits until it has
+// ended. A process that is already gone is not an error.
+func terminate(o runstate.Owner) error {
+	fd, err := unix.PidfdOpen(o.Pid, 0)
+	if errors.Is(err, unix.ESRCH) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("opening process %d: %w", o.Pid, err)
+	}
+	defer unix.Close(fd)
+	// The pidfd holds this very process: check it is still the owner.
+	if !o.Alive() {
+		return nil
+	}
+	if err := unix.PidfdSendSignal(fd, unix.SIGTERM, nil, 0); err != nil && !errors.Is(err, unix.ESRCH) {
+		return fmt.Errorf("sending SIGTERM to process %d: %w", o.Pid, err)
+	}
+	return pollEnd(fd, o.Pid, stopWaitLimit)
+}
+
+// waitEnd waits up to limit for the process o names to end.
+func waitEnd(o runstate.Owner, limit time.Duration) error {
+	fd, err := unix.PidfdOpen(o.Pid, 0)
+	if err != nil {
+		return nil // gone already
+	}
+	defer unix.Close(fd)
+	if !o.Alive() {
+		return nil
+	}
+	return pollEnd(fd, o.Pid, limit)
+}
+
+// pollEnd waits up to limit for the process of pidfd fd to end.
+func pollEnd(fd, pid int, limit time.Duration) error {
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		n, err := unix.Poll(fds, int(limit/time.Millisecond))
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("waiting for process %d to end: %w", pid, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("process %d did not end within %v", pid, limit)
+		}
+		return nil
+	}
+}
+
+// waitPortFree waits until a published port, as nook.toml writes it
+// ([HOST_IP:]HOST_PORT:ROLE_PORT/PROTO), can be bound again.
+func waitPortFree(port string) error {
+	hostIP, hostPort, proto, ok := parseHostSide(port)
+	if !ok {
+		return nil
+	}
+	addr := net.JoinHostPort(hostIP, hostPort)
+	deadline := time.Now().Add(stopWaitLimit)
+	for {
+		var err error
+		if proto == "udp" {
+			var c net.PacketConn
+			if c, err = net.ListenPacket("udp", addr); err == nil {
+				c.Close()
+			}
+		} else {
+			var l net.Listener
+			if l, err = net.Listen("tcp", addr); err == nil {
+				l.Close()
+			}
+		}
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("port %s is still taken %v after its role stopped: %w", port, stopWaitLimit, err)
+		}
+		time.Sleep(readyPoll) // nothing to wait on for another process's socket
+	}
+}
+
+// parseHostSide splits "[HOST_IP:]HOST_PORT:ROLE_PORT/PROTO" (an IPv6
+// HOST_IP in brackets) into its host address, port and protocol.
+func parseHostSide(s string) (hostIP, hostPort, proto string, ok bool) {
+	rest, proto, found := cutLast(s, "/")
+	if !found {
+		return "", "", "", false
+	}
+	rest, _, found = cutLast(rest, ":") // the role port
+	if !found {
+		return "", "", "", false
+	}
+	hostIP, hostPort, found = cutLast(rest, ":")
+	if !found {
+		hostIP, hostPort = "", rest
+	}
+	if len(hostIP) > 1 && hostIP[0] == '[' {
+		hostIP = hostIP[1 : len(hostIP)-1]
+	}
+	if _, err := strconv.Atoi(hostPort); err != nil {
+		return "", "", "", false
+	}
+	return hostIP, hostPort, proto, true
+}
+
+func cutLast(s, sep string) (before, after string, found bool) {
+	i := strings.LastIndex(s, sep)
+	if i < 0 {
+		return s, "", false
+	}
+	return s[:i], s[i+len(sep):], true
+}

@@ -1,0 +1,272 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nookenv/nook/env"
+	"github.com/nookenv/nook/rootless"
+	"github.com/nookenv/nook/runstate"
+)
+
+// upReadyFd is the descriptor on which a detached supervisor tells
+// `nook up -d` that its roles started (an upStart as JSON), then closes.
+const upReadyFd = 3
+
+// upStart is what a detached supervisor reports once its roles are
+// started, or one failed.
+type upStart struct {
+	Roles []string `json:"roles,omitempty"`
+	Role  string   `json:"role,omitempty"`  // the role that failed
+	Error string   `json:"error,omitempty"` // why
+	Hints []string `json:"hints,omitempty"`
+}
+
+func newUpCmd(g *globals) *cobra.Command {
+	var detach, child bool
+	c := &cobra.Command{
+		Use:   "up [-d] [ROLE...]",
+		Short: "Start long-running roles with their dependencies, logs prefixed by role",
+		Long: "Start the roles (default: those that publish ports or have a restart policy)\n" +
+			"after their dependencies: one-shot roles must succeed first, long-running ones\n" +
+			"must be ready (their ready.port accepting, else started). Output is prefixed by\n" +
+			"role and kept under the run-state directory for `nook logs`. Restart policies\n" +
+			"apply. Ctrl-C (or SIGTERM) stops every role (SIGTERM, grace period, SIGKILL);\n" +
+			"nook up exits non-zero if a role failed. NOOK_STOP_TIMEOUT sets the grace period\n" +
+			"(default 10s).\n\n" +
+			"With -d, a supervisor process of its own session runs the roles and nook up\n" +
+			"returns once they are started (or one failed: 125, with its log's tail).",
+		ValidArgsFunction: completeRoles(g),
+		RunE: func(c *cobra.Command, args []string) error {
+			grace, err := graceFromEnv()
+			if err != nil {
+				return err
+			}
+			if child {
+				return runDetachedChild(g, args, grace)
+			}
+			e, err := loadEnv(g)
+			if err != nil {
+				return err
+			}
+			roles, err := upRoles(e, args)
+			if err != nil {
+				return err
+			}
+			proj, err := openRunState(e)
+			if err != nil {
+				return err
+			}
+			if s, err := proj.Supervisor(); err != nil {
+				return err
+			} else if s != nil {
+				return alreadyUp(e, s.Owner.Pid)
+			}
+			if err := checkUpPorts(e, roles); err != nil {
+				return err
+			}
+			if detach {
+				return detachUp(g, e, proj, args)
+			}
+			return runUp(e, proj, roles, upOptions{grace: grace, terminal: os.Stdout})
+		},
+	}
+	c.Flags().BoolVarP(&detach, "detach", "d", false, "run the roles in the background and return once they are started")
+	c.Flags().BoolVar(&child, "detached-child", false, "the supervisor of nook up -d (internal)")
+	c.Flags().MarkHidden("detached-child")
+	return c
+}
+
+// graceFromEnv is the grace period between SIGTERM and SIGKILL that
+// NOOK_STOP_TIMEOUT sets; zero means rootless's default.
+func graceFromEnv() (time.Duration, error) {
+	v := os.Getenv(stopTimeoutVar)
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, usageError{msg: fmt.Sprintf("%s=%q: not a duration", stopTimeoutVar, v), hint: `for example NOOK_STOP_TIMEOUT=2s`}
+	}
+	return d, nil
+}
+
+// upRoles are the roles nook up runs: those named, or those with ports or
+// a restart policy, with their dependencies, dependencies first.
+func upRoles(e *env.Env, names []string) ([]string, error) {
+	if len(names) == 0 {
+		for _, n := range e.RoleNames() {
+			if longRunning(e.Roles[n]) {
+				names = append(names, n)
+			}
+		}
+		if len(names) == 0 {
+			return nil, usageError{
+				msg:  fmt.Sprintf("%s: no role publishes ports or has a restart policy", e.File),
+				hint: "name the roles: nook up ROLE...",
+			}
+		}
+	}
+	return withDependencies(e, names)
+}
+
+// checkUpPorts checks every host port the roles publish before any starts.
+func checkUpPorts(e *env.Env, roles []string) error {
+	var ports []rootless.Port
+	for _, n := range roles {
+		ports = append(ports, rolePorts(e.Roles[n])...)
+	}
+	if len(ports) == 0 {
+		return nil
+	}
+	return rootless.CheckPorts(ports, env.RunDir())
+}
+
+// alreadyUpError refuses a second nook up of a project.
+type alreadyUpError struct {
+	project string
+	pid     int
+}
+
+func alreadyUp(e *env.Env, pid int) error { return alreadyUpError{project: e.Project, pid: pid} }
+
+func (e alreadyUpError) Error() string {
+	return fmt.Sprintf("project %s is already up (nook up, pid %d)", e.project, e.pid)
+}
+
+func (e alreadyUpError) Hint() string {
+	return "see its roles with `nook ps`; stop them with `nook stop` first, or run one more role with `nook run ROLE`"
+}
+
+// detachUp starts the supervisor in a session of its own and waits until
+// it reports that its roles started.
+func detachUp(g *globals, e *env.Env, proj *runstate.Project, args []string) error {
+	logPath := filepath.Join(proj.Dir, "supervisor.log")
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("opening the supervisor's log %s: %w", logPath, err)
+	}
+	defer logf.Close()
+	r, w, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("making the start pipe of nook up -d: %w", err)
+	}
+	defer r.Close()
+	argv := []string{"nook"}
+	if g.dir != "" {
+		argv = append(argv, "-C", g.dir)
+	}
+	if g.file != "" {
+		argv = append(argv, "--file", g.file)
+	}
+	argv = append(append(argv, "up", "--detached-child", "--"), args...)
+	cmd := &exec.Cmd{
+		Path:        "/proc/self/exe",
+		Args:        argv,
+		Stdout:      logf,
+		Stderr:      logf,
+		ExtraFiles:  []*os.File{w}, // upReadyFd
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
+	}
+	if err := cmd.Start(); err != nil {
+		w.Close()
+		return fmt.Errorf("starting the supervisor of nook up -d: %w", err)
+	}
+	w.Close()
+	var res upStart
+	if err := json.NewDecoder(r).Decode(&res); err != nil {
+		cmd.Wait()
+		fmt.Fprint(os.Stderr, tail(logPath, 20))
+		return fmt.Errorf("the supervisor of nook up -d ended before its roles started (its log: %s)", logPath)
+	}
+	cmd.Process.Release() // it lives on in its own session
+	if res.Error != "" {
+		if res.Role != "" {
+			fmt.Fprintf(os.Stderr, "nook: the last lines of %s's log:\n%s", res.Role, tail(proj.LogPath(res.Role), 20))
+		}
+		return upFailedError{msg: res.Error, hints: res.Hints}
+	}
+	fmt.Fprintf(os.Stderr, "nook: up: started %s (nook ps, nook logs ROLE, nook stop)\n", strings.Join(res.Roles, ", "))
+	return nil
+}
+
+// upFailedError is nook up -d's supervisor failing to start, or one of its
+// roles.
+type upFailedError struct {
+	msg   string
+	hints []string
+}
+
+func (e upFailedError) Error() string { return e.msg }
+func (e upFailedError) Hint() string  { return strings.Join(e.hints, "\n") }
+
+// runDetachedChild is the supervisor of nook up -d: it reports on
+// upReadyFd once the roles started, or why not.
+func runDetachedChild(g *globals, args []string, grace time.Duration) error {
+	ready := os.NewFile(upReadyFd, "up-ready")
+	if ready == nil {
+		return errors.New("nook up --detached-child: no start pipe: it is nook up -d's own")
+	}
+	var once bool
+	report := func(s upStart) {
+		if !once {
+			once = true
+			json.NewEncoder(ready).Encode(s)
+			ready.Close()
+		}
+	}
+	err := func() error {
+		e, err := loadEnv(g)
+		if err != nil {
+			return err
+		}
+		roles, err := upRoles(e, args)
+		if err != nil {
+			return err
+		}
+		if err := checkUpPorts(e, roles); err != nil {
+			return err
+		}
+		proj, err := openRunState(e)
+		if err != nil {
+			return err
+		}
+		return runUp(e, proj, roles, upOptions{grace: grace, detached: true, started: report})
+	}()
+	if err != nil {
+		report(upStart{Error: err.Error(), Hints: hints(err)})
+	}
+	return err
+}
+
+// tail is the last n lines of the file at path.
+func tail(path string, n int) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.SplitAfter(string(data), "\n")
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	out := strings.Join(lines, "")
+	if out != "" && !strings.HasSuffix(out, "\n") {
+		out += "\n"
+	}
+	return out
+}
+
+// joinNames lists names for messages: "build, server".
+func joinNames(names []string) string { return strings.Join(names, ", ") }

@@ -1,0 +1,367 @@
+package rootless
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// podProcName is the pod's process name, NUL-terminated for prctl.
+var podProcName = []byte("nook-pod\x00")
+
+// PodMain is the body of the re-executed "nook-pod" process; main calls it
+// first thing when filepath.Base(os.Args[0]) == "nook-pod". JoinPod starts
+// it in a user namespace of its own, in its own session. It makes the
+// pod's network, listens on the pod's socket, starts roles on request and
+// exits once no role runs and no client is connected. It never returns.
+func PodMain() {
+	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&podProcName[0])), 0, 0, 0)
+	log.SetFlags(log.LstdFlags)
+	log.SetPrefix(fmt.Sprintf("nook-pod[%d]: ", os.Getpid()))
+	// No terminal sends these, but a user may: the pod ends with its roles.
+	signal.Ignore(syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGPIPE)
+	syscall.CloseOnExec(podOptionsFd)
+	syscall.CloseOnExec(podReadyFd)
+	closeInherited()
+	ready := os.NewFile(podReadyFd, "nook-pod ready")
+
+	s, err := newPodServer()
+	if err != nil {
+		m := failure(err)
+		b, _ := json.Marshal(m)
+		if _, werr := ready.Write(b); werr != nil {
+			log.Print(err)
+		}
+		os.Exit(m.Code)
+	}
+	b, _ := json.Marshal(startMessage{Started: true})
+	_, _ = ready.Write(b)
+	ready.Close()
+	s.serve()
+}
+
+// closeInherited closes the descriptors the first client's process had
+// without close-on-exec (a shell's, a test harness's pipe): the pod
+// outlives that client and must not keep them open for whoever waits on
+// them, nor hand them to roles. The Go runtime's own are close-on-exec.
+func closeInherited() {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil || fd <= podReadyFd {
+			continue
+		}
+		if flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && flags&unix.FD_CLOEXEC == 0 {
+			unix.Close(fd)
+		}
+	}
+}
+
+// podServer is the pod process's state.
+type podServer struct {
+	o     PodOptions
+	net   *Network
+	ln    *net.UnixListener
+	state *podState
+
+	mu     sync.Mutex
+	conns  int           // open connections: Pods and running roles
+	ending bool          // the pod is going away: refuse new connections
+	idle   chan struct{} // a token when conns may have dropped to zero
+}
+
+// newPodServer reads the options from JoinPod, makes the network and
+// listens on the socket.
+func newPodServer() (*podServer, error) {
+	f := os.NewFile(podOptionsFd, "nook-pod options")
+	b, err := io.ReadAll(f)
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("reading the pod's options: %w", err)
+	}
+	s := &podServer{idle: make(chan struct{}, 1)}
+	if err := json.Unmarshal(b, &s.o); err != nil {
+		return nil, fmt.Errorf("decoding the pod's options: %w", err)
+	}
+	if s.net, err = NewNetwork(netStateDir(s.o.Dir), s.o.Outbound); err != nil {
+		return nil, err
+	}
+	sock := filepath.Join(s.o.Dir, podSocket)
+	if s.ln, err = listenPod(s.o.Dir); err != nil {
+		s.net.Close()
+		return nil, fmt.Errorf("listening on %s: %w", sock, err)
+	}
+	s.state = newPodState(s.o)
+	if err := s.state.write(); err != nil {
+		s.ln.Close()
+		s.net.Close()
+		return nil, err
+	}
+	if n := s.net.Notice(); n != "" {
+		log.Print(n)
+	}
+	return s, nil
+}
+
+// netStateDir is the directory for the network's sockets: dir/net, or,
+// when that is too long for socket addresses, the same directory reached
+// through a descriptor that the pod keeps open for its life.
+func netStateDir(dir string) string {
+	name := filepath.Join(dir, "net")
+	if len(name) < 80 {
+		return name
+	}
+	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return name // and NewNetwork says what is wrong with it
+	}
+	return fmt.Sprintf("/proc/self/fd/%d/net", fd)
+}
+
+// serve accepts connections until the pod is idle, then ends the pod and
+// exits. Idle is decided under the pod's lock: JoinPod holds it from
+// connecting until the pod has greeted it, so a client that joined is
+// counted before the pod can find itself idle.
+func (s *podServer) serve() {
+	go s.accept()
+	s.idle <- struct{}{} // the client that started the pod may have died before joining
+	for range s.idle {
+		unlock, err := lockPod(s.o.Dir)
+		if err != nil {
+			// The directory is gone (removed by hand): no client can find
+			// the pod any more, so it may end as soon as it is idle.
+			log.Print(err)
+			unlock = func() {}
+		}
+		s.mu.Lock()
+		if s.conns == 0 {
+			s.ending = true
+			s.mu.Unlock()
+			s.end()
+			os.Exit(0) // releases the lock
+		}
+		s.mu.Unlock()
+		unlock()
+	}
+}
+
+// end removes the socket and the state and stops the network.
+func (s *podServer) end() {
+	s.ln.Close()
+	os.Remove(filepath.Join(s.o.Dir, podSocket))
+	if err := s.net.Close(); err != nil {
+		log.Print(err)
+	}
+	s.state.clear()
+}
+
+// accept serves each connection in a goroutine of its own.
+func (s *podServer) accept() {
+	for {
+		c, err := s.ln.AcceptUnix()
+		if errors.Is(err, net.ErrClosed) {
+			return
+		}
+		if err != nil {
+			log.Printf("accepting a connection: %v", err)
+			continue
+		}
+		s.mu.Lock()
+		if s.ending {
+			s.mu.Unlock()
+			c.Close()
+			continue
+		}
+		s.conns++
+		s.mu.Unlock()
+		go s.serveConn(c)
+	}
+}
+
+// serveConn serves a Pod's own connection or a role's, by its first
+// message.
+func (s *podServer) serveConn(c *net.UnixConn) {
+	defer func() {
+		c.Close()
+		s.mu.Lock()
+		s.conns--
+		if s.conns == 0 {
+			select {
+			case s.idle <- struct{}{}:
+			default:
+			}
+		}
+		s.mu.Unlock()
+	}()
+	var req podRequest
+	files, err := recvPodMessage(c, make([]byte, podMaxMessage), &req)
+	switch {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		log.Printf("reading a request: %v", err)
+	case req.Join:
+		closeFiles(files)
+		s.serveJoin(c)
+	case req.Run != nil:
+		s.serveRun(c, req.Run, files)
+	default:
+		closeFiles(files)
+		log.Printf("a connection began with neither join nor run")
+	}
+}
+
+// serveJoin greets a Pod and holds its connection until it closes.
+func (s *podServer) serveJoin(c *net.UnixConn) {
+	hello := &podHello{Pid: os.Getpid(), Notice: s.net.Notice(), ResolvConf: s.net.ResolvConf()}
+	if err := sendPodMessage(c, podReply{Hello: hello}); err != nil {
+		return
+	}
+	buf := make([]byte, 4096)
+	for {
+		var req podRequest
+		files, err := recvPodMessage(c, buf, &req)
+		closeFiles(files)
+		if err != nil {
+			return
+		}
+	}
+}
+
+// serveRun starts a role and relays its start, signals and end; the role
+// is killed when its connection closes.
+func (s *podServer) serveRun(c *net.UnixConn, run *podRun, files []*os.File) {
+	defer func() { closeFiles(files) }()
+	fail := func(err error) {
+		m := failure(err)
+		_ = sendPodMessage(c, podReply{Start: &m})
+	}
+	if len(files) != 3 || run.Spec == nil {
+		fail(fmt.Errorf("the pod got a role without a spec and stdin, stdout and stderr (%d descriptors)", len(files)))
+		return
+	}
+	spec := run.Spec
+	o := initOptions{flags: syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC}
+	spec.NetNS = 0
+	if spec.NewNet {
+		spec.NetNS = netnsFd
+		o.netns = s.net.NSFile()
+	}
+	ports := make([]Port, len(run.Ports))
+	for i, p := range run.Ports {
+		if p.Role == "" {
+			p.Role = spec.Role
+		}
+		ports[i] = p
+	}
+	remove := func() {}
+	if len(ports) > 0 {
+		var err error
+		if remove, err = s.net.AddPorts(ports); err != nil {
+			fail(err)
+			return
+		}
+	}
+
+	// Pdeathsig fires when the thread that forked the init exits: keep
+	// this goroutine on its thread until the init is gone.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	init, err := startInit(spec, Stdio{In: files[0], Out: files[1], Err: files[2]}, o)
+	if err != nil {
+		remove()
+		fail(err)
+		return
+	}
+	closeFiles(files) // the init has them: the client sees EOF when the role is done
+	files = nil
+	pid := init.cmd.Process.Pid
+	if err := s.state.add(podRole{Role: spec.Role, Pid: pid, Ports: ports}); err != nil {
+		log.Print(err)
+	}
+	status, ok := s.relay(c, init)
+	// Its ports free, then gone from pod.json, before the client learns
+	// that the role has ended.
+	remove()
+	if err := s.state.remove(pid); err != nil {
+		log.Print(err)
+	}
+	if ok {
+		_ = sendPodMessage(c, podReply{Exit: &status})
+	}
+}
+
+// relay passes the init's start message to the client and the client's
+// signals to the init until the init has ended, and returns its wait
+// status (ok false when it is unknown). When the client goes away, the
+// init is killed.
+func (s *podServer) relay(c *net.UnixConn, init *localInit) (status uint32, ok bool) {
+	signals := make(chan int)
+	gone := make(chan struct{})
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(gone)
+		buf := make([]byte, 4096)
+		for {
+			var req podRequest
+			files, err := recvPodMessage(c, buf, &req)
+			closeFiles(files)
+			if err != nil {
+				return
+			}
+			if req.Signal != 0 {
+				select {
+				case signals <- req.Signal:
+				case <-stop:
+					return
+				}
+			}
+		}
+	}()
+	gotMsg := false
+	for {
+		select {
+		case m := <-init.messages:
+			gotMsg = true
+			_ = sendPodMessage(c, podReply{Start: &m})
+		case sig := <-signals:
+			_ = init.Signal(syscall.Signal(sig))
+		case <-gone:
+			gone = nil
+			_ = init.Kill()
+		case end := <-init.exited:
+			if !gotMsg {
+				m := <-init.messages
+				_ = sendPodMessage(c, podReply{Start: &m})
+			}
+			if end.err != nil {
+				log.Print(end.err)
+				return 0, false
+			}
+			return uint32(end.status), true
+		}
+	}
+}
+
+// closeFiles closes the descriptors a message brought.
+func closeFiles(files []*os.File) {
+	for _, f := range files {
+		f.Close()
+	}
+}

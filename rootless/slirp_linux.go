@@ -1,0 +1,145 @@
+package rootless
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+// tunDevice is the device slirp4netns needs to open in the namespace; a
+// variable so that tests can make it missing.
+var tunDevice = "/dev/net/tun"
+
+// slirp is a running slirp4netns giving a pod's namespace outbound traffic
+// through the host's network: a tap device with 10.0.2.100/24, the gateway
+// 10.0.2.2 and a DNS forwarder on 10.0.2.3.
+type slirp struct {
+	cmd   *exec.Cmd
+	exitW *os.File // closing it ends slirp4netns (its --exit-fd); so does nook-pod dying
+	done  chan error
+
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// startSlirp runs slirp4netns for the namespace ns, the distribution's
+// binary run directly (rootlesskit's slirp4netns driver runs nsenter and
+// ip, which nook does not). It returns nil and a notice for the user when
+// slirp4netns is not installed, /dev/net/tun does not open, or slirp4netns
+// fails to configure the namespace: the pod then has loopback only.
+func startSlirp(ns *os.File, log io.Writer) (*slirp, string) {
+	const loopbackOnly = "roles have loopback only, no outbound network"
+	path, err := exec.LookPath("slirp4netns")
+	if err != nil {
+		return nil, "slirp4netns is not installed: " + loopbackOnly + " (install the slirp4netns package)"
+	}
+	tun, err := os.OpenFile(tunDevice, os.O_RDWR, 0)
+	if err != nil {
+		return nil, fmt.Sprintf("%s cannot be opened (%v): %s", tunDevice, errors.Unwrap(err), loopbackOnly)
+	}
+	tun.Close()
+	// Confined where it can be, as rootlesskit does, and plain otherwise.
+	s, err := runSlirp(path, ns, log, slirpConfinement()...)
+	if err != nil {
+		s, err = runSlirp(path, ns, log)
+	}
+	if err != nil {
+		return nil, fmt.Sprintf("%v: %s", err, loopbackOnly)
+	}
+	return s, ""
+}
+
+// slirpConfinement are the options that confine slirp4netns: a seccomp
+// filter, and a sandbox (a mount namespace holding little but /etc and
+// /run) unless /etc/resolv.conf leads outside those two, where the sandbox
+// would blind its DNS forwarder (rootlesskit's rule; slirp4netns#116).
+func slirpConfinement() []string {
+	opts := []string{"--enable-seccomp"}
+	if real, err := filepath.EvalSymlinks("/etc/resolv.conf"); err == nil &&
+		(strings.HasPrefix(real, "/etc/") || strings.HasPrefix(real, "/run/")) {
+		opts = append(opts, "--enable-sandbox")
+	}
+	return opts
+}
+
+// runSlirp starts slirp4netns at path, with extra options, and waits until
+// it reports the namespace configured on its ready descriptor, or ends.
+func runSlirp(path string, ns *os.File, log io.Writer, extra ...string) (*slirp, error) {
+	exitR, exitW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("making slirp4netns's exit pipe: %w", err)
+	}
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		exitR.Close()
+		exitW.Close()
+		return nil, fmt.Errorf("making slirp4netns's ready pipe: %w", err)
+	}
+	defer readyR.Close()
+	var stderr bytes.Buffer
+	args := []string{
+		"slirp4netns",
+		"--configure",
+		"--mtu=65520",
+		"--disable-host-loopback", // the host's 127.0.0.1 stays the host's
+		"--exit-fd=3",
+		"--ready-fd=4",
+		"--netns-type=path",
+	}
+	args = append(append(args, extra...), "/proc/self/fd/5", "tap0")
+	cmd := &exec.Cmd{
+		Path:       path,
+		Args:       args,
+		Stdout:     log,
+		Stderr:     io.MultiWriter(log, &stderr),
+		ExtraFiles: []*os.File{exitR, readyW, ns}, // 3, 4, 5
+	}
+	err = cmd.Start()
+	exitR.Close()
+	readyW.Close()
+	if err != nil {
+		exitW.Close()
+		return nil, fmt.Errorf("starting %s: %w", path, err)
+	}
+	s := &slirp{cmd: cmd, exitW: exitW, done: make(chan error, 1)}
+	go func() { s.done <- cmd.Wait() }()
+
+	// slirp4netns writes "1" once tap0 is up and configured; the pipe
+	// reaches EOF without it when slirp4netns ends first.
+	b, _ := io.ReadAll(io.LimitReader(readyR, 1))
+	if string(b) != "1" {
+		exitW.Close()
+		werr := <-s.done
+		msg := strings.TrimSpace(stderr.String())
+		if msg == "" {
+			msg = fmt.Sprint(werr)
+		}
+		return nil, fmt.Errorf("slirp4netns failed: %s", lastLine(msg))
+	}
+	return s, nil
+}
+
+// stop ends slirp4netns (closing its exit descriptor) and waits for it.
+func (s *slirp) stop() error {
+	s.stopOnce.Do(func() {
+		s.exitW.Close()
+		if err := <-s.done; err != nil {
+			s.stopErr = fmt.Errorf("stopping slirp4netns: %w", err)
+		}
+	})
+	return s.stopErr
+}
+
+// lastLine is the last line of s.
+func lastLine(s string) string {
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
