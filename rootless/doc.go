@@ -3,4 +3,10 @@
 // maps the invoking user to root inside, applies the mount plan and runs
 // the command under an init that is pid 1: it reaps zombies, forwards
 // signals and exits with the command's status.
+//
+// Build steps run the same way with one of two id maps: the single-id map
+// with a seccomp filter that fakes ownership changes (Spec.FakeOwnership),
+// or the full map of the user's subordinate ids (Spec.IDMap, through
+// newuidmap and newgidmap). RemoveAll removes trees such steps leave
+// behind.
 package rootless

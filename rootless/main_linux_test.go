@@ -15,8 +15,14 @@ import (
 const parentEnv = "NOOK_ROOTLESS_TEST_PARENT"
 
 func TestMain(m *testing.M) {
-	if filepath.Base(os.Args[0]) == "nook-init" {
+	switch filepath.Base(os.Args[0]) {
+	case "nook-init":
 		Init()
+	case RemoveName:
+		RemoveMain()
+	}
+	if dir := os.Getenv(probeEnv); dir != "" {
+		os.Exit(ownershipProbe(dir))
 	}
 	if s := os.Getenv(parentEnv); s != "" {
 		os.Exit(parentMain(s))

@@ -31,10 +31,24 @@ import (
 //
 // With spec.Process.Tty, the caller's terminal (stdio.In) is put in raw
 // mode for the run and restored before Run returns.
+//
+// With spec.IDMap = IDMapFull, Run maps the user's subordinate ids too,
+// through newuidmap and newgidmap; without a range or the helpers it fails
+// before starting anything, with a Hint.
 func Run(ctx context.Context, spec *Spec, stdio Stdio) (int, error) {
 	payload, err := json.Marshal(spec)
 	if err != nil {
 		return exitNook, fmt.Errorf("encoding the role's spec for nook-init: %w", err)
+	}
+	var full *fullMap
+	switch spec.IDMap {
+	case IDMapSingle:
+	case IDMapFull:
+		if full, err = loadFullMap(); err != nil {
+			return exitNook, err
+		}
+	default:
+		return exitNook, fmt.Errorf("unknown id map %q", spec.IDMap)
 	}
 	specR, specW, err := os.Pipe()
 	if err != nil {
@@ -87,6 +101,15 @@ func Run(ctx context.Context, spec *Spec, stdio Stdio) (int, error) {
 			Pdeathsig:                  syscall.SIGKILL,
 		},
 	}
+	var gate *idmapGate
+	if full != nil {
+		if gate, err = full.gate(cmd); err != nil {
+			specR.Close()
+			statusW.Close()
+			return exitNook, err
+		}
+		defer gate.Close()
+	}
 	err = cmd.Start()
 	specR.Close()
 	statusW.Close()
@@ -95,6 +118,13 @@ func Run(ctx context.Context, spec *Spec, stdio Stdio) (int, error) {
 			return exitNook, uerr
 		}
 		return exitNook, fmt.Errorf("starting nook-init: %w", err)
+	}
+	if gate != nil {
+		if err := gate.open(cmd.Process.Pid); err != nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			return exitNook, err
+		}
 	}
 	// A failed write (the init died early) shows in its exit and message.
 	_, _ = specW.Write(payload)

@@ -17,10 +17,14 @@ import (
 )
 
 func main() {
-	// The one place that decides whether this process is nook or nook's init,
-	// re-executed by rootless.Run inside the new namespaces.
-	if filepath.Base(os.Args[0]) == "nook-init" {
+	// The one place that decides whether this process is nook or nook
+	// re-executed inside new namespaces: nook's init (rootless.Run), or the
+	// removal of a tree owned by subordinate ids (rootless.RemoveAll).
+	switch filepath.Base(os.Args[0]) {
+	case "nook-init":
 		rootless.Init()
+	case rootless.RemoveName:
+		rootless.RemoveMain()
 	}
 	os.Exit(Main())
 }

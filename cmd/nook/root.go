@@ -30,11 +30,15 @@ func Main() int {
 	})
 	root.AddCommand(
 		newRunCmd(g),
+		newBuildCmd(g),
 		newExecCmd(g),
 		newShellCmd(g),
 		newInitCmd(g),
 		newWatchCmd(g),
 		newVersionCmd(),
+		newImagesCmd(),
+		newGCCmd(),
+		newVolumeCmd(g),
 	)
 	if err := root.Execute(); err != nil {
 		return report(os.Stderr, err)

@@ -14,8 +14,9 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"nook":      func() { os.Exit(Main()) },
-		"nook-init": rootless.Init,
+		"nook":              func() { os.Exit(Main()) },
+		"nook-init":         rootless.Init,
+		rootless.RemoveName: rootless.RemoveMain,
 	})
 }
 
@@ -41,7 +42,8 @@ func TestScripts(t *testing.T) {
 			e.Setenv("UID", fmt.Sprint(os.Getuid()))
 			return nil
 		},
-		Cmds: scriptCommands,
+		Cmds:      scriptCommands,
+		Condition: scriptCondition,
 	})
 }
 
