@@ -2,6 +2,7 @@ package layers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -29,12 +30,41 @@ func openLockFile(path string) (*os.File, error) {
 // ends first it returns ctx's error; the wait goes on in the background and
 // lets go of the lock as soon as it gets it.
 func lockFile(ctx context.Context, path string) (*fileLock, error) {
+	for {
+		l, err := lockFileOnce(ctx, path)
+		if err != errLockFileGone {
+			return l, err
+		}
+	}
+}
+
+// errLockFileGone says that the lock file was removed (by gc) while it was
+// being locked: the lock is worthless and must be taken again on a new file.
+var errLockFileGone = errors.New("lock file removed while locking")
+
+// stillLinked reports whether f is still the file at path: gc removes the
+// lock files of absent layers under their lock, and a lock on a removed file
+// excludes nobody who opens the path afresh.
+func stillLinked(f *os.File, path string) bool {
+	var held, cur unix.Stat_t
+	if unix.Fstat(int(f.Fd()), &held) != nil || unix.Stat(path, &cur) != nil {
+		return false
+	}
+	return held.Dev == cur.Dev && held.Ino == cur.Ino
+}
+
+// lockFileOnce is lockFile on the file at path as it is now.
+func lockFileOnce(ctx context.Context, path string) (*fileLock, error) {
 	f, err := openLockFile(path)
 	if err != nil {
 		return nil, err
 	}
 	// Fast path: nobody holds it.
 	if err := flock(f, unix.LOCK_EX|unix.LOCK_NB); err == nil {
+		if !stillLinked(f, path) {
+			f.Close()
+			return nil, errLockFileGone
+		}
 		return &fileLock{f: f}, nil
 	} else if err != unix.EWOULDBLOCK {
 		f.Close()
@@ -47,6 +77,10 @@ func lockFile(ctx context.Context, path string) (*fileLock, error) {
 		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("locking %s: %w", path, err)
+		}
+		if !stillLinked(f, path) {
+			f.Close()
+			return nil, errLockFileGone
 		}
 		return &fileLock{f: f}, nil
 	case <-ctx.Done():
@@ -67,6 +101,10 @@ func tryLockFile(path string) (l *fileLock, ok bool, err error) {
 	}
 	switch err := flock(f, unix.LOCK_EX|unix.LOCK_NB); err {
 	case nil:
+		if !stillLinked(f, path) {
+			f.Close()
+			return tryLockFile(path)
+		}
 		return &fileLock{f: f}, true, nil
 	case unix.EWOULDBLOCK:
 		f.Close()

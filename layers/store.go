@@ -88,6 +88,9 @@ func (s *Store) lookup(written string, r Reference, platform string) (*Snapshot,
 	var rr refRecord
 	if err := readRecord(s.refPath(r, platform), &rr); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
+			if snap, ok, err := s.lookupDigest(written, r, platform); ok || err != nil {
+				return snap, err
+			}
 			return nil, notPulled(written, "not in the store for "+platform)
 		}
 		return nil, fmt.Errorf("looking up %s: %w", written, err)

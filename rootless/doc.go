@@ -11,4 +11,10 @@
 // over a unix socket, which carries the role's stdio (as descriptors), its
 // signals and its exit status; a role dies with its connection, and the
 // pod ends after its last role.
+//
+// Build steps run the same way with one of two id maps: the single-id map
+// with a seccomp filter that fakes ownership changes (Spec.FakeOwnership),
+// or the full map of the user's subordinate ids (Spec.IDMap, through
+// newuidmap and newgidmap). RemoveAll removes trees such steps leave
+// behind.
 package rootless

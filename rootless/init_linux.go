@@ -23,7 +23,11 @@ var initName = []byte("nook-init\x00")
 // brings up loopback, applies the mount plan, starts the command, then
 // forwards signals to it and reaps every child until it exits, and exits
 // with its status. It never returns.
+//
+// Under the full id map (Spec.IDMap), Init first waits for its map and
+// re-executes itself to gain its capabilities (see AwaitIDMap).
 func Init() {
+	AwaitIDMap()
 	// Show as nook-init in ps, not as "exe" (we were started as /proc/self/exe).
 	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&initName[0])), 0, 0, 0)
 	// First, so that a signal forwarded early is held, not fatal.
@@ -85,6 +89,8 @@ type command struct {
 	master, slave int       // the pseudo-terminal, with Process.Tty; else -1
 	tty           *ttyProxy // copies stdin → master → stdout, with Process.Tty
 
+	fakeOwnership bool // start the command under the fake-ownership seccomp filter
+
 	pid   int
 	pidfd int // -1 when the kernel has no pidfds
 }
@@ -126,7 +132,7 @@ func prepare() (*command, error) {
 			return nil, fmt.Errorf("entering the working directory %s: %w", p.Cwd, err)
 		}
 	}
-	c := &command{argv: p.Args, env: p.Env, master: -1, slave: -1, pidfd: -1}
+	c := &command{argv: p.Args, env: p.Env, master: -1, slave: -1, pidfd: -1, fakeOwnership: spec.FakeOwnership}
 	if p.Shell {
 		// Interactive on a terminal; without one the shell reads a script
 		// from stdin, like `docker run -i IMAGE sh`.
@@ -160,8 +166,17 @@ func prepare() (*command, error) {
 }
 
 // start starts the command: on the pseudo-terminal's slave as its
-// controlling terminal with a tty, else on the init's own stdio.
+// controlling terminal with a tty, else on the init's own stdio. With
+// fakeOwnership, the command inherits the filter from this thread.
 func (c *command) start() error {
+	if c.fakeOwnership {
+		// The filter and no_new_privs are the thread's: fork from it, and
+		// never let another goroutine run on it.
+		runtime.LockOSThread()
+		if err := installFakeOwnership(); err != nil {
+			return err
+		}
+	}
 	attr := &syscall.ProcAttr{
 		Env:   c.env,
 		Files: []uintptr{0, 1, 2},

@@ -13,35 +13,53 @@ import (
 
 func TestKilledParentLeavesNothing(t *testing.T) {
 	forEachWorld(t, func(t *testing.T, w *world) {
-		p := startParent(t, w.spec(t, `echo ready; exec sleep 1000`))
-		if l := p.line(t); l != "ready" {
-			t.Fatalf("first line %q, want ready", l)
-		}
-		procs := []struct {
-			name string
-			pid  int
-		}{{name: "nook-init"}, {name: "the command"}}
-		procs[0].pid = onlyChild(t, p.cmd.Process.Pid)
-		procs[1].pid = onlyChild(t, procs[0].pid)
-		var pidfds []int
-		for _, pr := range procs {
-			fd, err := unix.PidfdOpen(pr.pid, 0)
-			if err != nil {
-				t.Fatalf("pidfd_open(%d): %v", pr.pid, err)
-			}
-			defer unix.Close(fd)
-			pidfds = append(pidfds, fd)
-		}
-		if err := p.cmd.Process.Kill(); err != nil {
-			t.Fatal(err)
-		}
-		p.cmd.Wait()
-		for i, fd := range pidfds {
-			if !exits(t, fd, 10*time.Second) {
-				t.Errorf("%s (pid %d) still runs 10s after nook was killed", procs[i].name, procs[i].pid)
-			}
-		}
+		killedParentLeavesNothing(t, w.spec(t, `echo ready; exec sleep 1000`))
 	})
+}
+
+func TestKilledParentLeavesNothingFullMap(t *testing.T) {
+	// nook-init re-executes itself under the full map, which clears the
+	// parent-death signal: it must arm it again.
+	requireSubIDs(t)
+	forEachWorld(t, func(t *testing.T, w *world) {
+		spec := w.spec(t, `echo ready; exec sleep 1000`)
+		spec.IDMap = IDMapFull
+		killedParentLeavesNothing(t, spec)
+	})
+}
+
+// killedParentLeavesNothing runs spec, whose command writes "ready" and
+// sleeps, in a parent that it kills; nook-init and the command must die.
+func killedParentLeavesNothing(t *testing.T, spec *Spec) {
+	t.Helper()
+	p := startParent(t, spec)
+	if l := p.line(t); l != "ready" {
+		t.Fatalf("first line %q, want ready", l)
+	}
+	procs := []struct {
+		name string
+		pid  int
+	}{{name: "nook-init"}, {name: "the command"}}
+	procs[0].pid = onlyChild(t, p.cmd.Process.Pid)
+	procs[1].pid = onlyChild(t, procs[0].pid)
+	var pidfds []int
+	for _, pr := range procs {
+		fd, err := unix.PidfdOpen(pr.pid, 0)
+		if err != nil {
+			t.Fatalf("pidfd_open(%d): %v", pr.pid, err)
+		}
+		defer unix.Close(fd)
+		pidfds = append(pidfds, fd)
+	}
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Wait()
+	for i, fd := range pidfds {
+		if !exits(t, fd, 10*time.Second) {
+			t.Errorf("%s (pid %d) still runs 10s after nook was killed", procs[i].name, procs[i].pid)
+		}
+	}
 }
 
 // exits waits for the process of pidfd to exit and reports whether it did

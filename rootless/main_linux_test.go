@@ -20,12 +20,17 @@ func TestMain(m *testing.M) {
 		Init()
 	case "nook-pod":
 		PodMain()
+	case RemoveName:
+		RemoveMain()
 	}
 	if addr := os.Getenv(listenEnv); addr != "" {
 		os.Exit(listenMain(addr))
 	}
 	if s := os.Getenv(podClientEnv); s != "" {
 		os.Exit(podClientMain(s))
+	}
+	if dir := os.Getenv(probeEnv); dir != "" {
+		os.Exit(ownershipProbe(dir))
 	}
 	if s := os.Getenv(parentEnv); s != "" {
 		os.Exit(parentMain(s))

@@ -30,7 +30,22 @@ import (
 //
 // With spec.Process.Tty, the caller's terminal (stdio.In) is put in raw
 // mode for the run and restored before Run returns.
+//
+// With spec.IDMap = IDMapFull, Run maps the user's subordinate ids too,
+// through newuidmap and newgidmap; without a range or the helpers it fails
+// before starting anything, with a Hint.
 func Run(ctx context.Context, spec *Spec, stdio Stdio) (int, error) {
+	o := initOptions{flags: cloneFlags(spec), userns: true}
+	switch spec.IDMap {
+	case IDMapSingle:
+	case IDMapFull:
+		var err error
+		if o.full, err = loadFullMap(); err != nil {
+			return exitNook, err
+		}
+	default:
+		return exitNook, fmt.Errorf("unknown id map %q", spec.IDMap)
+	}
 	restore, err := rawTerminal(spec, stdio)
 	if err != nil {
 		return exitNook, err
@@ -47,7 +62,7 @@ func Run(ctx context.Context, spec *Spec, stdio Stdio) (int, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 
-	init, err := startInit(spec, stdio, initOptions{flags: cloneFlags(spec), userns: true})
+	init, err := startInit(spec, stdio, o)
 	if err != nil {
 		return exitNook, err
 	}
@@ -85,6 +100,7 @@ type initOptions struct {
 	flags  uintptr  // the namespaces to create
 	userns bool     // flags hold CLONE_NEWUSER: map the caller to root in it
 	netns  *os.File // a network namespace for nook-init to join (Spec.NetNS), or nil
+	full   *fullMap // with userns: map the user's subordinate ids too (Spec.IDMap)
 }
 
 // localInit is nook-init as a child of this process.
@@ -140,17 +156,38 @@ func startInit(spec *Spec, stdio Stdio, o initOptions) (*localInit, error) {
 		ExtraFiles:  extra,
 		SysProcAttr: attr,
 	}
+	var gate *idmapGate
+	if o.full != nil {
+		if gate, err = o.full.gate(cmd); err != nil {
+			specR.Close()
+			statusW.Close()
+			statusR.Close()
+			return nil, err
+		}
+	}
 	err = cmd.Start()
 	specR.Close()
 	statusW.Close()
 	if err != nil {
 		statusR.Close()
+		if gate != nil {
+			gate.Close()
+		}
 		if o.userns {
 			if uerr := newUsernsError(err); uerr != nil {
 				return nil, uerr
 			}
 		}
 		return nil, fmt.Errorf("starting nook-init: %w", err)
+	}
+	if gate != nil {
+		if err := gate.open(cmd.Process.Pid); err != nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			gate.Close()
+			statusR.Close()
+			return nil, err
+		}
 	}
 	// A failed write (the init died early) shows in its exit and message.
 	_, _ = specW.Write(payload)
@@ -168,6 +205,9 @@ func startInit(spec *Spec, stdio Stdio, o initOptions) (*localInit, error) {
 	exited := make(chan initEnd, 1)
 	go func() {
 		err := cmd.Wait()
+		if gate != nil {
+			gate.Close()
+		}
 		var exitErr *exec.ExitError
 		if err != nil && !errors.As(err, &exitErr) {
 			exited <- initEnd{err: fmt.Errorf("waiting for nook-init: %w", err)}

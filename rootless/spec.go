@@ -26,6 +26,20 @@ type Spec struct {
 	// command. Set by the pod process, never by callers.
 	NetNS int `json:"netns,omitempty"`
 
+	// FakeOwnership installs, just before the command is exec'd, a seccomp
+	// filter that answers the chown family (chown, fchown, lchown,
+	// fchownat), setuid, setgid, setreuid, setregid, setresuid, setresgid,
+	// setfsuid, setfsgid, setgroups, capset and mknod/mknodat of character
+	// and block devices with success without doing them, as Charliecloud's
+	// --seccomp does. Build steps set it under the single-id map, so that
+	// package managers work without subordinate ids.
+	FakeOwnership bool `json:"fakeOwnership,omitempty"`
+	// IDMap is the user namespace's id map: IDMapSingle (you outside are
+	// root inside, nothing else is mapped) or IDMapFull (0 is you, 1…N
+	// your subordinate range from /etc/subuid and /etc/subgid, written by
+	// newuidmap and newgidmap).
+	IDMap IDMap `json:"idMap,omitempty"`
+
 	// StopTimeout is the grace period between SIGTERM and SIGKILL when
 	// Run's context is cancelled; zero means DefaultStopTimeout. The
 	// parent alone uses it.
@@ -44,3 +58,19 @@ type Process struct {
 // Stdio are the caller's standard streams, handed to nook-init as its own
 // descriptors 0, 1 and 2. A nil file is /dev/null.
 type Stdio struct{ In, Out, Err *os.File }
+
+// IDMap is how the user namespace maps ids: see Spec.IDMap.
+type IDMap string
+
+const (
+	// IDMapSingle maps one id: the invoking user (and group) is root
+	// inside; every other id is unmapped. No setuid helper is involved.
+	IDMapSingle IDMap = ""
+	// IDMapFull maps 0 to the invoking user and 1…N to the user's first
+	// subordinate range (see SubIDs), through newuidmap and newgidmap.
+	IDMapFull IDMap = "full"
+)
+
+// IDRange is a range of Count ids starting at Start, as /etc/subuid and
+// /etc/subgid give them.
+type IDRange struct{ Start, Count int }

@@ -43,14 +43,14 @@ type launch struct {
 	pod          *podJoiner
 }
 
-// start pulls what is missing, plans the mounts and runs the process,
+// start builds what is missing, plans the mounts and runs the process,
 // returning its exit status.
 func (l launch) start() (int, error) {
 	store, err := openStore()
 	if err != nil {
 		return 0, err
 	}
-	snap, err := snapshot(store, l.env.Image, os.Stderr)
+	snap, err := environment(store, l.env, os.Stderr)
 	if err != nil {
 		return 0, err
 	}

@@ -17,14 +17,17 @@ import (
 )
 
 func main() {
-	// The one place that decides whether this process is nook, nook's init
-	// (re-executed by rootless.Run inside the new namespaces) or a project's
-	// pod (re-executed by rootless.JoinPod).
+	// The one place that decides whether this process is nook or nook
+	// re-executed: nook's init (rootless.Run, inside the new namespaces), a
+	// project's pod (rootless.JoinPod), or the removal of a tree owned by
+	// subordinate ids (rootless.RemoveAll).
 	switch filepath.Base(os.Args[0]) {
 	case "nook-init":
 		rootless.Init()
 	case "nook-pod":
 		rootless.PodMain()
+	case rootless.RemoveName:
+		rootless.RemoveMain()
 	}
 	os.Exit(Main())
 }

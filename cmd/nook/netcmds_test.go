@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -245,23 +244,6 @@ func httpGet(c *http.Client, url string) ([]byte, error) {
 		return nil, fmt.Errorf("status %s: %q", resp.Status, body)
 	}
 	return body, nil
-}
-
-// processesWith lists the processes whose command line holds marker.
-func processesWith(marker string) []int {
-	entries, _ := os.ReadDir("/proc")
-	var out []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err == nil && bytes.Contains(cmdline, []byte(marker)) {
-			out = append(out, pid)
-		}
-	}
-	return out
 }
 
 // udpEchoMain is the program "udpecho PORT" of TestMain: it answers each

@@ -30,6 +30,7 @@ func Main() int {
 	})
 	root.AddCommand(
 		newRunCmd(g),
+		newBuildCmd(g),
 		newExecCmd(g),
 		newShellCmd(g),
 		newInitCmd(g),
@@ -39,6 +40,9 @@ func Main() int {
 		newLogsCmd(g),
 		newStopCmd(g),
 		newVersionCmd(),
+		newImagesCmd(),
+		newGCCmd(),
+		newVolumeCmd(g),
 	)
 	if err := root.Execute(); err != nil {
 		return report(os.Stderr, err)

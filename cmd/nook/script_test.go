@@ -18,10 +18,11 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"nook":      func() { os.Exit(Main()) },
-		"nook-init": rootless.Init,
-		"nook-pod":  rootless.PodMain,
-		"udpecho":   udpEchoMain,
+		"nook":              func() { os.Exit(Main()) },
+		"nook-init":         rootless.Init,
+		"nook-pod":          rootless.PodMain,
+		rootless.RemoveName: rootless.RemoveMain,
+		"udpecho":           udpEchoMain,
 	})
 }
 
@@ -51,7 +52,8 @@ func TestScripts(t *testing.T) {
 			e.Defer(func() { killDetached(store) })
 			return nil
 		},
-		Cmds: scriptCommands,
+		Cmds:      scriptCommands,
+		Condition: scriptCondition,
 	})
 }
 

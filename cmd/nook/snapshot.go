@@ -3,35 +3,102 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
 
+	"github.com/nookenv/nook/build"
 	"github.com/nookenv/nook/env"
 	"github.com/nookenv/nook/layers"
+	"github.com/nookenv/nook/rootless"
 )
 
-// snapshot returns the image's snapshot, pulling it first when the store
-// does not have it yet. A warm call is one small record read: no network,
-// no user config, no hashing.
-func snapshot(store *layers.Store, ref string, progress io.Writer) (*layers.Snapshot, error) {
-	snap, err := store.Lookup(ref)
-	if err == nil || !errors.Is(err, layers.ErrNotPulled) {
-		return snap, err
-	}
-	user, err := env.LoadUserConfig(env.UserConfigPath())
+// environment returns the project's built environment, building what is
+// missing first, as `nook build` would (SPEC §5), and writing nook.lock
+// when it is missing or out of date. A warm call reads nook.lock and one
+// environment record: no network, no pull, no step.
+func environment(store *layers.Store, e *env.Env, progress io.Writer) (*layers.Snapshot, error) {
+	lock, err := layers.ReadLock(build.LockPath(e))
 	if err != nil {
 		return nil, err
 	}
+	idmap := env.IDMapSingle
+	var user *env.UserConfig
+	if len(e.Packages) > 0 || len(e.Setup) > 0 {
+		// The id-map mode is part of the steps' keys.
+		if user, err = env.LoadUserConfig(env.UserConfigPath()); err != nil {
+			return nil, err
+		}
+		idmap = user.IDMap
+	}
+	if snap, err := build.Lookup(store, e, lock, idmap); err == nil {
+		return snap, nil
+	}
+	res, err := buildEnv(store, e, lock, user, buildFlags{lockOptional: true}, progress)
+	if err != nil {
+		return nil, err
+	}
+	return res.Snapshot, nil
+}
+
+// buildFlags are `nook build`'s options.
+type buildFlags struct {
+	update  bool // re-resolve the image and the packages, rewrite the lock
+	offline bool // never touch the network
+	// lockOptional makes a lock that cannot be written a warning: a run
+	// in a read-only checkout still runs.
+	lockOptional bool
+}
+
+// buildEnv builds e's environment and writes nook.lock when it changed.
+// user is the user config when already loaded (nil: load it). Steps'
+// output and pull progress go to progress.
+func buildEnv(store *layers.Store, e *env.Env, lock *layers.Lock, user *env.UserConfig, f buildFlags, progress io.Writer) (*build.Result, error) {
+	if user == nil {
+		var err error
+		if user, err = env.LoadUserConfig(env.UserConfigPath()); err != nil {
+			return nil, err
+		}
+	}
+	if user.IDMap == env.IDMapFull && (len(e.Packages) > 0 || len(e.Setup) > 0) {
+		if _, _, err := rootless.SubIDs(); err != nil {
+			return nil, err
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := layers.PullOptions{Registries: registries(user)}
+	b := &build.Builder{
+		Store:      store,
+		Pull:       layers.PullOptions{Registries: registries(user)},
+		IDMap:      user.IDMap,
+		Update:     f.update,
+		Offline:    f.offline,
+		Out:        progress,
+		ResolvConf: hostResolvConf(),
+		Remove:     removeBuildDir,
+	}
 	if bar := newProgressBar(progress); bar != nil {
-		opts.Progress = bar.update
+		b.Pull.Progress = bar.update
 		defer bar.finish()
 	}
-	return store.Pull(ctx, ref, opts)
+	res, err := b.Build(ctx, e, lock)
+	if err != nil {
+		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+			return nil, errors.Join(err, ctx.Err())
+		}
+		return nil, err
+	}
+	if res.LockChanged && res.Lock != nil {
+		if err := res.Lock.Write(build.LockPath(e)); err != nil {
+			if !f.lockOptional {
+				return nil, err
+			}
+			fmt.Fprintf(progress, "nook: warning: %v\n", err)
+		}
+	}
+	return res, nil
 }
 
 // registries converts the user config's registry settings for layers.

@@ -145,8 +145,8 @@ func (w *watchLoop) use(ctx context.Context, e *env.Env) error {
 	if err != nil {
 		return err
 	}
-	// Pull once, here, rather than from several roles starting at once.
-	if _, err := snapshot(store, e.Image, os.Stderr); err != nil {
+	// Build once, here, rather than from several roles starting at once.
+	if _, err := environment(store, e, os.Stderr); err != nil {
 		return err
 	}
 	opt := watch.Options{Root: e.ProjectDir, Debounce: w.debounce, Always: alwaysWatched}

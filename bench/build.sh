@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Build speed: cold and no-op `nook build` of a Debian image + one package +
+# one setup step, side by side with `podman build` of the same Containerfile
+# (runc, host network) from the same loopback registry, with hyperfine.
+# Run it as an ordinary user (with subordinate ids, for podman and
+# mmdebstrap) from the repository root:   bash bench/build.sh [COLD_RUNS] [NOOP_RUNS]
+# Needs: hyperfine, podman, runc, mmdebstrap (Debian packages) and Debian's
+# mirror. NOOK_BIN and REGISTRY_BIN may name prebuilt binaries of ./cmd/nook
+# and of the registry below (for a user whose Go cannot build the module).
+set -euo pipefail
+cold_runs=${1:-5}
+noop_runs=${2:-30}
+work=$(mktemp -d /tmp/nook-bench-build.XXXXXX)
+src=""
+cleanup() {
+	[ -n "${registry_pid:-}" ] && kill "$registry_pid" 2>/dev/null
+	[ -n "$src" ] && rm -rf "$src"
+	podman --root "$work/podman" --runroot "$work/podman-run" unshare rm -rf "$work/podman" 2>/dev/null || true
+	chmod -R u+w "$work" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The registry: the Debian test image (mmdebstrap, cached under
+# ~/.cache/nook-test) served on loopback until this script ends.
+nook=${NOOK_BIN:-}
+registry=${REGISTRY_BIN:-}
+if [ -z "$nook" ]; then
+	CGO_ENABLED=0 go build -o "$work/nook" ./cmd/nook
+	nook=$work/nook
+fi
+if [ -z "$registry" ]; then
+	src=$(mktemp -d bench/_registry.XXXXXX) # inside the module: it imports internal/testimage
+	cat >"$src/main.go" <<'GO'
+// Command registry serves the Debian test image as bench/debian:bookworm
+// on a loopback port, prints host:port and serves until killed.
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/nookenv/nook/internal/testimage"
+)
+
+func main() {
+	img, err := testimage.Debian()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "registry:", err)
+		os.Exit(1)
+	}
+	reg := testimage.NewRegistry()
+	defer reg.Close()
+	if _, err := reg.Push("bench/debian:bookworm", img); err != nil {
+		fmt.Fprintln(os.Stderr, "registry:", err)
+		os.Exit(1)
+	}
+	fmt.Println(reg.Host)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	<-sig
+}
+GO
+	go build -o "$work/registry" "./$src"
+	registry=$work/registry
+fi
+mkfifo "$work/host"
+"$registry" >"$work/host" &
+registry_pid=$!
+read -r host <"$work/host"
+echo "registry: $host"
+
+mkdir "$work/project"
+cat >"$work/project/nook.toml" <<TOML
+image = "$host/bench/debian:bookworm"
+packages = ["hello"]
+setup = ["hello > /greeting"]
+TOML
+cat >"$work/project/Containerfile" <<DOCKER
+FROM $host/bench/debian:bookworm
+RUN apt-get update && apt-get install -y --no-install-recommends hello && apt-get clean && rm -rf /var/lib/apt/lists/*
+RUN hello > /greeting
+DOCKER
+export NOOK_HOME=$work/store NOOK_CONFIG=$work/config.toml
+podman="podman --root $work/podman --runroot $work/podman-run --storage-driver overlay"
+pbuild="$podman build -q --runtime runc --network=host --tls-verify=false -t bench-build -f $work/project/Containerfile $work/project"
+nbuild="$nook -C $work/project build"
+
+echo "== cold: empty store, no lock ($cold_runs runs)"
+hyperfine --runs "$cold_runs" --export-json "$work/cold.json" \
+	--prepare "rm -rf $work/store $work/project/nook.lock" -n "nook build (cold)" "$nbuild" \
+	--prepare "$podman rmi -a -f >/dev/null 2>&1; $podman system prune -a -f >/dev/null 2>&1; true" -n "podman build (cold)" "$pbuild"
+
+echo "== no-op: everything built ($noop_runs runs)"
+$nbuild && $pbuild >/dev/null
+hyperfine -N --warmup 3 --runs "$noop_runs" --export-json "$work/noop.json" \
+	-n "nook build (no-op)" "$nbuild" \
+	-n "podman build (no-op)" "$pbuild"
+
+python3 - "$work/cold.json" "$work/noop.json" <<'PY'
+import json, sys
+for path in sys.argv[1:]:
+    r = json.load(open(path))["results"]
+    nook, other = r[0]["median"] * 1000, r[1]["median"] * 1000
+    print(f"median: {r[0]['command']} {nook:.1f} ms, {r[1]['command']} {other:.1f} ms: podman/nook {other / nook:.1f}x")
+PY

@@ -1,0 +1,96 @@
+package build
+
+import (
+	"fmt"
+	"strings"
+)
+
+// OfflineError is something a build needs that the store lacks, when the
+// network must not be used (nook build --offline).
+type OfflineError struct {
+	What string // "image docker.io/library/debian:bookworm", "the layer of build step [2/3] setup: make"
+}
+
+func (e *OfflineError) Error() string {
+	return fmt.Sprintf("offline: %s is not in the store", e.What)
+}
+
+// Hint says how to get it.
+func (e *OfflineError) Hint() string {
+	return "build once with the network: nook build (without --offline)"
+}
+
+// VersionError is a package installed at another version than the lock
+// pins (a manager that cannot install an exact version, such as pacman).
+type VersionError struct {
+	Package, Want, Got, Manager string
+}
+
+func (e *VersionError) Error() string {
+	return fmt.Sprintf("%s installed %s %s, but %s pins %s", e.Manager, e.Package, e.Got, LockFile, e.Want)
+}
+
+// Hint says how to move on.
+func (e *VersionError) Hint() string {
+	return "the image's repositories no longer offer the pinned version; `nook build --update` installs the current one and rewrites " + LockFile
+}
+
+// ImageChangedError is a local image source (oci:, docker-archive:) that
+// now holds another image than the lock pins.
+type ImageChangedError struct {
+	Ref, Locked, Now string
+}
+
+func (e *ImageChangedError) Error() string {
+	return fmt.Sprintf("image %s is now %s, but %s pins %s", e.Ref, e.Now, LockFile, e.Locked)
+}
+
+// Hint says how to follow the new image.
+func (e *ImageChangedError) Hint() string {
+	return "`nook build --update` builds on the new image and rewrites " + LockFile
+}
+
+// InterruptedError is a build stopped by Ctrl-C or SIGTERM in the middle of
+// a step. Nothing of the step is kept; nook exits with 130, as a shell
+// does after SIGINT.
+type InterruptedError struct {
+	Label string // the step that was running
+}
+
+func (e *InterruptedError) Error() string {
+	return fmt.Sprintf("build step %s interrupted: nothing of it was kept", e.Label)
+}
+
+// ExitCode is the status of a command ended by SIGINT.
+func (e *InterruptedError) ExitCode() int { return 130 }
+
+// StepError is a build step that exited with a non-zero status. nook exits
+// with 125 (its own error) for it.
+type StepError struct {
+	Label  string // "[2/4] setup: make tools"
+	Status int    // the step's exit status
+	Tail   string // the last lines of its output
+	// Pinned is set for a packages step that asked for the versions of
+	// nook.lock, which the repositories may no longer offer.
+	Pinned bool
+}
+
+func (e *StepError) Error() string {
+	msg := fmt.Sprintf("build step %s failed with exit status %d", e.Label, e.Status)
+	if e.Tail != "" {
+		msg += "; the end of its output:\n" + strings.TrimRight(e.Tail, "\n")
+	}
+	return msg
+}
+
+// Hint says what was kept.
+func (e *StepError) Hint() string {
+	h := "nothing of the failed step was kept; fix it in nook.toml and build again (the steps before it are cached)"
+	if e.Pinned {
+		h += "\nif the repositories no longer offer a version " + LockFile + " pins, `nook build --update` installs the current ones and rewrites " + LockFile
+	}
+	return h
+}
+
+// ExitCode is nook's own error status.
+func (e *StepError) ExitCode() int { return 125 }

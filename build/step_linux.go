@@ -1,0 +1,111 @@
+package build
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/nookenv/nook/env"
+	"github.com/nookenv/nook/layers"
+	"github.com/nookenv/nook/mounts"
+	"github.com/nookenv/nook/rootless"
+)
+
+// defaultPath is the PATH a step gets when neither the image nor nook.toml
+// sets one.
+const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// runStep runs step i of p on the layers lowers (bottom first), with upper
+// and work as the overlay's persistent upper and work directories: the
+// namespaces of a role, the host's network, the project directory mounted
+// at its workdir, the output streamed to b.Out with the step's prefix. A
+// non-zero exit is a *StepError holding the tail of the output.
+func (b *Builder) runStep(ctx context.Context, e *env.Env, p *Plan, i int, base *layers.Snapshot, lowers []string, upper, work string, extraEnv []string) error {
+	st := p.Steps[i]
+	snap := &layers.Snapshot{Ref: base.Ref, Digest: base.Digest, Lowers: lowers, Config: base.Config}
+	role := &env.Role{
+		Name:    "build step " + p.prefix(i),
+		Command: []string{st.Script},
+		Shell:   true,
+		Vars:    e.Vars,
+		Workdir: e.Workdir,
+		Network: env.NetworkHost,
+	}
+	plan, err := mounts.PlanRole(e, role, snap, mounts.Options{
+		Scratch:    b.Store.ScratchDir(),
+		VolumesDir: b.Store.VolumesDir(e.ProjectID),
+		ResolvConf: b.ResolvConf,
+		Upper:      upper,
+		Work:       work,
+	})
+	if err != nil {
+		return err
+	}
+	spec := &rootless.Spec{
+		Plan:     plan,
+		Hostname: e.Hostname,
+		NewNet:   false,
+		Process: rootless.Process{
+			Args: []string{"/bin/sh", "-c", st.Script},
+			Env:  stepEnv(e, base.Config.Env, extraEnv),
+			Cwd:  e.Workdir,
+		},
+	}
+	if b.IDMap == env.IDMapFull {
+		spec.IDMap = rootless.IDMapFull
+	} else {
+		spec.FakeOwnership = true
+	}
+
+	r, w, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("running build step %s: making its output pipe: %w", p.prefix(i), err)
+	}
+	t := &tail{n: tailLines}
+	copied := make(chan error, 1)
+	go func() {
+		copied <- copyLines(b.out(), p.prefix(i), r, t)
+		r.Close()
+	}()
+	code, err := rootless.Run(ctx, spec, rootless.Stdio{Out: w, Err: w})
+	w.Close()
+	<-copied // the init and everything it started are gone: the pipe ends
+	if err != nil {
+		return fmt.Errorf("running build step %s: %w", p.label(i), err)
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("build step %s: %w", p.label(i), ctx.Err())
+	}
+	if code != 0 {
+		return &StepError{Label: p.label(i), Status: code, Tail: t.String(), Pinned: st.Kind == layers.KindPackages && len(st.versions) > 0}
+	}
+	return nil
+}
+
+// stepEnv is a build step's environment, lowest first: PATH and HOME
+// defaults, the image's environment, the manager's settings, then
+// nook.toml's top-level env.
+func stepEnv(e *env.Env, image, extra []string) []string {
+	vars := map[string]string{}
+	var order []string
+	set := func(kv string) {
+		k, v, _ := strings.Cut(kv, "=")
+		if _, ok := vars[k]; !ok {
+			order = append(order, k)
+		}
+		vars[k] = v
+	}
+	set("PATH=" + defaultPath)
+	set("HOME=/root")
+	for _, list := range [][]string{image, {"HOSTNAME=" + e.Hostname}, extra, e.Vars} {
+		for _, kv := range list {
+			set(kv)
+		}
+	}
+	out := make([]string, len(order))
+	for i, k := range order {
+		out[i] = k + "=" + vars[k]
+	}
+	return out
+}

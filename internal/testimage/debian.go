@@ -1,0 +1,159 @@
+package testimage
+
+import (
+	"archive/tar"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/klauspost/compress/gzip"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+)
+
+// DebianSuite is the Debian release of the Debian test image.
+const DebianSuite = "bookworm"
+
+// debianLayer is the cached, gzipped layer of the Debian test image.
+const debianLayer = "debian-" + DebianSuite + "-apt.tar.gz"
+
+// DebianAvailable reports why the Debian test image cannot be made here, or
+// "" when it can: it needs mmdebstrap (and, the first time, subordinate ids
+// for its unshare mode and Debian's mirror).
+func DebianAvailable() string {
+	if _, err := exec.LookPath("mmdebstrap"); err != nil {
+		return "mmdebstrap is not installed (apt-get install mmdebstrap): the Debian test image cannot be made"
+	}
+	return ""
+}
+
+// CacheDir is where test fixtures that take long to make are kept between
+// runs: $XDG_CACHE_HOME/nook-test, else ~/.cache/nook-test.
+func CacheDir() (string, error) {
+	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "nook-test"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("finding the test cache: %w", err)
+	}
+	return filepath.Join(home, ".cache", "nook-test"), nil
+}
+
+// Debian returns a real Debian image (DebianSuite, mmdebstrap's "apt"
+// variant: essential packages and apt) with one layer. The first call on a
+// machine runs `mmdebstrap --mode=unshare --variant=apt`, which downloads
+// from Debian's mirror, and caches the layer under CacheDir; a file lock
+// makes concurrent test binaries build it once. Device nodes under /dev,
+// which nook's unpacker refuses (nook provides its own /dev), are left out.
+func Debian() (v1.Image, error) {
+	if why := DebianAvailable(); why != "" {
+		return nil, errors.New(why)
+	}
+	dir, err := CacheDir()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("making the test cache %s: %w", dir, err)
+	}
+	lock, err := os.OpenFile(filepath.Join(dir, "debian.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("opening the Debian fixture lock: %w", err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return nil, fmt.Errorf("locking %s: %w", lock.Name(), err)
+	}
+	layerPath := filepath.Join(dir, debianLayer)
+	if _, err := os.Stat(layerPath); errors.Is(err, fs.ErrNotExist) {
+		if err := makeDebianLayer(dir, layerPath); err != nil {
+			return nil, err
+		}
+	} else if err != nil {
+		return nil, err
+	}
+	layer, err := tarball.LayerFromFile(layerPath)
+	if err != nil {
+		return nil, fmt.Errorf("reading the Debian layer %s: %w", layerPath, err)
+	}
+	img, err := mutate.AppendLayers(empty.Image, layer)
+	if err != nil {
+		return nil, fmt.Errorf("making the Debian image: %w", err)
+	}
+	return mutate.Config(img, v1.Config{
+		Env:        []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+		WorkingDir: "/",
+		Cmd:        []string{"bash"},
+	})
+}
+
+// makeDebianLayer runs mmdebstrap into a temporary tarball in dir and
+// writes its entries, without device nodes, gzipped, to layerPath.
+func makeDebianLayer(dir, layerPath string) error {
+	raw := filepath.Join(dir, fmt.Sprintf("debian-%s.%d.tar", DebianSuite, os.Getpid()))
+	defer os.Remove(raw)
+	cmd := exec.Command("mmdebstrap", "--mode=unshare", "--variant=apt", "--format=tar", "--quiet", DebianSuite, raw)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("running %s: %w\n%s", strings.Join(cmd.Args, " "), err, out)
+	}
+	in, err := os.Open(raw)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp := layerPath + ".tmp"
+	out, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	zw, err := gzip.NewWriterLevel(out, gzip.BestSpeed)
+	if err != nil {
+		out.Close()
+		return err
+	}
+	err = copyWithoutDevices(tar.NewWriter(zw), tar.NewReader(in))
+	if cerr := zw.Close(); err == nil {
+		err = cerr
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("writing the Debian layer %s: %w", tmp, err)
+	}
+	return os.Rename(tmp, layerPath)
+}
+
+// copyWithoutDevices copies every entry of r but character and block
+// devices to w and closes w.
+func copyWithoutDevices(w *tar.Writer, r *tar.Reader) error {
+	for {
+		hdr, err := r.Next()
+		if err == io.EOF {
+			return w.Close()
+		}
+		if err != nil {
+			return err
+		}
+		if hdr.Typeflag == tar.TypeChar || hdr.Typeflag == tar.TypeBlock {
+			continue
+		}
+		if err := w.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if _, err := io.Copy(w, r); err != nil {
+			return err
+		}
+	}
+}

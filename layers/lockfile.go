@@ -1,0 +1,329 @@
+package layers
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// LockVersion is the nook.lock format this nook writes and reads.
+const LockVersion = 1
+
+// lockHeader opens every nook.lock.
+const lockHeader = "# nook.lock — written by `nook build`; commit it. `nook build --update` rewrites it.\n"
+
+// Lock is nook.lock: per platform, the image digest a tag resolved to and
+// the exact versions of the declared packages, so that a build elsewhere
+// makes the same environment.
+type Lock struct {
+	Version   int
+	Platforms map[string]*PlatformLock // by platform: "linux/amd64"
+}
+
+// PlatformLock pins one platform's environment.
+type PlatformLock struct {
+	Image    string            // the image as nook.toml names it
+	Digest   string            // the manifest digest it resolved to ("sha256:…")
+	Manager  string            // the package manager: "apt-get", "apk", …
+	Packages map[string]string // declared package → installed version
+}
+
+// LockError is a nook.lock that cannot be read: its file and line.
+type LockError struct {
+	File string
+	Line int // 0 when the whole file is at fault
+	Msg  string
+}
+
+func (e *LockError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+// Hint says how to fix it.
+func (e *LockError) Hint() string {
+	return "nook.lock is written by nook: fix the line, or delete the file (or run `nook build --update`) to write it afresh"
+}
+
+// ReadLock reads the nook.lock at path. A missing file is (nil, nil). A file
+// that does not parse, or holds what no nook.lock holds, is a *LockError
+// naming file:line.
+func ReadLock(path string) (*Lock, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	var raw map[string]any
+	if _, err := toml.Decode(string(data), &raw); err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, &LockError{File: path, Line: pe.Position.Line, Msg: pe.Message}
+		}
+		return nil, &LockError{File: path, Msg: err.Error()}
+	}
+	d := lockDecoder{file: path, lines: keyLines(string(data))}
+	return d.lock(raw)
+}
+
+// lockDecoder checks a decoded nook.lock, naming the line of what is wrong.
+type lockDecoder struct {
+	file  string
+	lines map[string]int // by dotted key path, as keyLines reports
+}
+
+func (d *lockDecoder) errorf(key []string, format string, args ...any) error {
+	return &LockError{File: d.file, Line: d.lines[keyPath(key)], Msg: fmt.Sprintf(format, args...)}
+}
+
+func (d *lockDecoder) lock(raw map[string]any) (*Lock, error) {
+	l := &Lock{Platforms: map[string]*PlatformLock{}}
+	for _, k := range sortedKeys(raw) {
+		switch k {
+		case "version":
+			v, ok := raw[k].(int64)
+			if !ok {
+				return nil, d.errorf([]string{k}, "version must be a number")
+			}
+			if v != LockVersion {
+				return nil, d.errorf([]string{k}, "version %d is not one this nook reads (it reads %d)", v, LockVersion)
+			}
+			l.Version = int(v)
+		case "platforms":
+			ps, ok := raw[k].(map[string]any)
+			if !ok {
+				return nil, d.errorf([]string{k}, "platforms must be a table")
+			}
+			for _, p := range sortedKeys(ps) {
+				pl, err := d.platform([]string{k, p}, ps[p])
+				if err != nil {
+					return nil, err
+				}
+				l.Platforms[p] = pl
+			}
+		default:
+			return nil, d.errorf([]string{k}, "unknown key %q", k)
+		}
+	}
+	if l.Version == 0 {
+		return nil, &LockError{File: d.file, Line: 1, Msg: "no version: this is not a nook.lock nook wrote"}
+	}
+	return l, nil
+}
+
+func (d *lockDecoder) platform(key []string, v any) (*PlatformLock, error) {
+	t, ok := v.(map[string]any)
+	if !ok {
+		return nil, d.errorf(key, "platform %q must be a table", key[len(key)-1])
+	}
+	p := &PlatformLock{Packages: map[string]string{}}
+	for _, k := range sortedKeys(t) {
+		at := append(slices.Clone(key), k)
+		switch k {
+		case "image", "digest", "manager":
+			s, ok := t[k].(string)
+			if !ok {
+				return nil, d.errorf(at, "%s must be a string", k)
+			}
+			switch k {
+			case "image":
+				p.Image = s
+			case "digest":
+				if _, err := digestHex(s); err != nil {
+					return nil, d.errorf(at, "%v", err)
+				}
+				p.Digest = s
+			case "manager":
+				p.Manager = s
+			}
+		case "packages":
+			pk, ok := t[k].(map[string]any)
+			if !ok {
+				return nil, d.errorf(at, "packages must be a table of name = \"version\"")
+			}
+			for _, name := range sortedKeys(pk) {
+				ver, ok := pk[name].(string)
+				if !ok {
+					return nil, d.errorf(append(slices.Clone(at), name), "the version of package %q must be a string", name)
+				}
+				p.Packages[name] = ver
+			}
+		default:
+			return nil, d.errorf(at, "unknown key %q", k)
+		}
+	}
+	if p.Digest == "" {
+		return nil, d.errorf(key, "platform %q has no digest", key[len(key)-1])
+	}
+	return p, nil
+}
+
+// Write writes the lock to path atomically (a temporary file beside it,
+// synced, renamed over it). Identical content gives byte-identical files:
+// platforms and packages are sorted.
+func (l *Lock) Write(path string) error {
+	data := l.Encode()
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// Encode returns the lock as nook.lock's TOML, in a stable order.
+func (l *Lock) Encode() []byte {
+	var b strings.Builder
+	b.WriteString(lockHeader)
+	v := l.Version
+	if v == 0 {
+		v = LockVersion
+	}
+	fmt.Fprintf(&b, "version = %d\n", v)
+	for _, p := range sortedKeys(l.Platforms) {
+		pl := l.Platforms[p]
+		if pl == nil {
+			continue
+		}
+		table := "platforms." + tomlKey(p)
+		fmt.Fprintf(&b, "\n[%s]\n", table)
+		fmt.Fprintf(&b, "image = %s\n", tomlString(pl.Image))
+		fmt.Fprintf(&b, "digest = %s\n", tomlString(pl.Digest))
+		if pl.Manager != "" {
+			fmt.Fprintf(&b, "manager = %s\n", tomlString(pl.Manager))
+		}
+		if len(pl.Packages) > 0 {
+			fmt.Fprintf(&b, "\n[%s.packages]\n", table)
+			for _, name := range sortedKeys(pl.Packages) {
+				fmt.Fprintf(&b, "%s = %s\n", tomlKey(name), tomlString(pl.Packages[name]))
+			}
+		}
+	}
+	return []byte(b.String())
+}
+
+// sortedKeys returns m's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// tomlKey writes k as a bare key when TOML allows, else quoted.
+func tomlKey(k string) string {
+	if k == "" {
+		return `""`
+	}
+	for _, c := range k {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return tomlString(k)
+		}
+	}
+	return k
+}
+
+// tomlString quotes s as a TOML basic string.
+func tomlString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, c := range s {
+		switch c {
+		case '"':
+			b.WriteString(`\"`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '\b':
+			b.WriteString(`\b`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\f':
+			b.WriteString(`\f`)
+		case '\r':
+			b.WriteString(`\r`)
+		default:
+			if c < 0x20 || c == 0x7f {
+				fmt.Fprintf(&b, `\u%04X`, c)
+			} else {
+				b.WriteRune(c)
+			}
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// keyLines maps each key and table header of a TOML document to its line,
+// by dotted path with each part quoted as by keyPath. Each line is parsed on
+// its own: lines that are not a complete key = value or header (the middle
+// of a multi-line value) are skipped, which is fine for nook.lock.
+func keyLines(src string) map[string]int {
+	lines := map[string]int{}
+	var table []string
+	for i, line := range strings.Split(src, "\n") {
+		t := strings.TrimSpace(line)
+		if t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		var v map[string]any
+		md, err := toml.Decode(t, &v)
+		if err != nil {
+			continue
+		}
+		keys := md.Keys()
+		if len(keys) == 0 {
+			continue
+		}
+		if strings.HasPrefix(t, "[") {
+			table = keys[len(keys)-1]
+			if _, ok := lines[keyPath(table)]; !ok {
+				lines[keyPath(table)] = i + 1
+			}
+			continue
+		}
+		// A dotted key lists its prefixes first; the last is the full key.
+		full := append(slices.Clone(table), keys[len(keys)-1]...)
+		lines[keyPath(full)] = i + 1
+	}
+	return lines
+}
+
+// keyPath joins a key path unambiguously.
+func keyPath(key []string) string {
+	parts := make([]string, len(key))
+	for i, k := range key {
+		parts[i] = tomlString(k)
+	}
+	return strings.Join(parts, ".")
+}

@@ -1,0 +1,114 @@
+package layers
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// testLock is a lock with every kind of entry, and keys that need quoting.
+func testLock() *Lock {
+	return &Lock{Version: LockVersion, Platforms: map[string]*PlatformLock{
+		"linux/arm64": {Image: "debian:bookworm", Digest: "sha256:" + sha256Of([]byte("arm")).Hex, Manager: "apt-get",
+			Packages: map[string]string{"libstdc++6": "12.2.0-14", "hello": "2.10-3"}},
+		"linux/amd64": {Image: "debian:bookworm", Digest: "sha256:" + sha256Of([]byte("amd")).Hex, Manager: "apt-get",
+			Packages: map[string]string{"zlib1g": "1:1.2.13.dfsg-1", "hello": "2.10-3", "weird \"name\"": "1\t2"}},
+	}}
+}
+
+func TestLockRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nook.lock")
+	if err := testLock().Write(path); err != nil {
+		t.Fatal(err)
+	}
+	first, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadLock(path)
+	if err != nil {
+		t.Fatalf("ReadLock of what Write wrote: %v\n%s", err, first)
+	}
+	if !reflect.DeepEqual(got, testLock()) {
+		t.Errorf("ReadLock = %+v, want %+v", got, testLock())
+	}
+	// Written again from what was read: byte-identical.
+	if err := got.Write(path); err != nil {
+		t.Fatal(err)
+	}
+	second, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(first) != string(second) {
+		t.Errorf("rewritten lock differs:\n%s\n---\n%s", first, second)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
+		t.Errorf("Write left %d files beside the lock", len(entries)-1)
+	}
+}
+
+func TestLockFormat(t *testing.T) {
+	l := &Lock{Version: 1, Platforms: map[string]*PlatformLock{"linux/amd64": {
+		Image: "docker.io/library/debian:bookworm", Digest: "sha256:" + sha256Of([]byte("m")).Hex, Manager: "apt-get",
+		Packages: map[string]string{"hello": "2.10-3", "curl": "7.88.1-10+deb12u5"}}}}
+	want := "# nook.lock — written by `nook build`; commit it. `nook build --update` rewrites it.\n" +
+		"version = 1\n" +
+		"\n" +
+		"[platforms.\"linux/amd64\"]\n" +
+		"image = \"docker.io/library/debian:bookworm\"\n" +
+		"digest = \"" + l.Platforms["linux/amd64"].Digest + "\"\n" +
+		"manager = \"apt-get\"\n" +
+		"\n" +
+		"[platforms.\"linux/amd64\".packages]\n" +
+		"curl = \"7.88.1-10+deb12u5\"\n" +
+		"hello = \"2.10-3\"\n"
+	if got := string(l.Encode()); got != want {
+		t.Errorf("Encode =\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestReadLockMissing(t *testing.T) {
+	l, err := ReadLock(filepath.Join(t.TempDir(), "nook.lock"))
+	if l != nil || err != nil {
+		t.Errorf("ReadLock of a missing file = %v, %v; want nil, nil", l, err)
+	}
+}
+
+func TestReadLockErrorsNameTheLine(t *testing.T) {
+	digest := "sha256:" + sha256Of([]byte("m")).Hex
+	cases := []struct {
+		name, src string
+		line      int
+	}{
+		{"syntax", "version = 1\n[platforms.\"linux/amd64\"]\nimage = debian\n", 3},
+		{"unknown key", "version = 1\n\n[platforms.\"linux/amd64\"]\ndigest = \"" + digest + "\"\ncolour = \"red\"\n", 5},
+		{"bad digest", "version = 1\n[platforms.\"linux/amd64\"]\ndigest = \"sha256:abc\"\n", 3},
+		{"version type", "version = \"1\"\n", 1},
+		{"future version", "# c\nversion = 2\n", 2},
+		{"no version", "[platforms.\"linux/amd64\"]\ndigest = \"" + digest + "\"\n", 1},
+		{"package version type", "version = 1\n[platforms.\"linux/amd64\"]\ndigest = \"" + digest + "\"\n[platforms.\"linux/amd64\".packages]\nhello = 2\n", 5},
+		{"no digest", "version = 1\n[platforms.\"linux/amd64\"]\nimage = \"x\"\n", 2},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "nook.lock")
+			if err := os.WriteFile(path, []byte(c.src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := ReadLock(path)
+			var le *LockError
+			if !errors.As(err, &le) {
+				t.Fatalf("ReadLock = %v, want a *LockError", err)
+			}
+			if le.File != path || le.Line != c.line {
+				t.Errorf("error at %s:%d, want %s:%d (%v)", le.File, le.Line, path, c.line, err)
+			}
+			if le.Hint() == "" {
+				t.Error("no hint")
+			}
+		})
+	}
+}
