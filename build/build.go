@@ -172,7 +172,7 @@ func (b *Builder) Build(ctx context.Context, e *env.Env, lock *layers.Lock) (*Re
 	if err := b.Store.RecordProject(e.ProjectID, e.ProjectDir, e.File); err != nil {
 		return nil, err
 	}
-	entry := &layers.PlatformLock{Image: e.Image, Digest: base.Digest, Packages: map[string]string{}}
+	entry := &layers.PlatformLock{Image: e.ImageRef, Digest: base.Digest, Packages: map[string]string{}}
 	if m != nil {
 		entry.Manager = m.Name
 		for _, n := range e.Packages {
@@ -397,7 +397,7 @@ func lockEntry(lock *layers.Lock, e *env.Env) *layers.PlatformLock {
 		return nil
 	}
 	pl := lock.Platforms[Platform()]
-	if pl == nil || pl.Image != e.Image || pl.Digest == "" {
+	if pl == nil || pl.Image != e.ImageRef || pl.Digest == "" {
 		return nil
 	}
 	return pl

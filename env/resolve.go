@@ -33,6 +33,7 @@ func Resolve(c *Config) (*Env, error) {
 		Project:    project,
 		ProjectID:  hex.EncodeToString(sum[:])[:12],
 		Image:      absImage(c.Image, c.ProjectDir),
+		ImageRef:   c.Image,
 		Packages:   slices.Clone(c.Packages),
 		Setup:      slices.Clone(c.Setup),
 		Workdir:    cmp.Or(c.Workdir, DefaultWorkdir),

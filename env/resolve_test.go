@@ -91,6 +91,7 @@ func TestResolveFullFile(t *testing.T) {
 		Project:    "My_Project.v2",
 		ProjectID:  hex.EncodeToString(sum[:])[:12],
 		Image:      "docker.io/library/golang:1.24-bookworm",
+		ImageRef:   "docker.io/library/golang:1.24-bookworm",
 		Packages:   []string{"make", "sqlite3"},
 		Setup:      []string{"go install gotest.tools/gotestsum@v1.12.0"},
 		Workdir:    "/src",

@@ -11,7 +11,8 @@ type Env struct {
 	Project    string // project name: the project directory's base name
 	ProjectID  string // stable short id of ProjectDir (hex), for volumes and run state
 
-	Image    string   // image reference as written ("host", "oci:…", "docker-archive:…" or a registry ref)
+	Image    string   // image reference ("host", "oci:…", "docker-archive:…" or a registry ref); oci: and docker-archive: paths made absolute
+	ImageRef string   // the image exactly as nook.toml writes it: what nook.lock records, so a lock holds in any clone
 	Packages []string // OS packages, in declared order
 	Setup    []string // setup steps, in declared order
 	Workdir  string   // where the project directory is mounted (absolute, default /work)

@@ -255,7 +255,11 @@ func (m *fullMap) start(cmd *exec.Cmd) (io.Closer, error) {
 // process started any other way returns at once, having read nothing but
 // its environment. Init and RemoveMain call it; so must any other entry
 // point that nook re-executes with the full map.
-func AwaitIDMap() {
+func AwaitIDMap() { awaitIDMap(true) }
+
+// awaitIDMap is AwaitIDMap; a detached process (the pod, which outlives
+// the nook that starts it) passes dieWithParent false.
+func awaitIDMap(dieWithParent bool) {
 	v, ok := os.LookupEnv(idmapEnv)
 	if !ok {
 		return
@@ -283,6 +287,11 @@ func AwaitIDMap() {
 		err := syscall.Exec("/proc/self/exe", os.Args, os.Environ())
 		awaitFailed(fmt.Errorf("re-executing %s with its id map: %w", os.Args[0], err))
 	case "ready":
+		if !dieWithParent {
+			unix.Close(fd)
+			os.Unsetenv(idmapEnv)
+			return
+		}
 		if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0); err != nil {
 			awaitFailed(fmt.Errorf("setting the parent-death signal: %w", err))
 		}

@@ -8,6 +8,7 @@ type PodOptions struct {
 	Project  string // the project's id, recorded in pod.json
 	Name     string // the project's name, shown by ps and in "port taken by" messages
 	Outbound bool   // try slirp4netns for outbound traffic (false: loopback only, no notice)
+	IDMap    IDMap  // the pod's user namespace: the single-id map, or the full range (a pod already running keeps its own)
 }
 
 // Pod is a connection to a project's pod, nook-pod: one process per

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -131,14 +132,22 @@ func startPod(o PodOptions) error {
 			Setsid:                     true,
 		},
 	}
-	err = cmd.Start()
+	if o.IDMap == IDMapFull {
+		var gate io.Closer
+		if gate, err = StartWithFullMap(cmd); err == nil {
+			defer gate.Close()
+		}
+	} else if err = cmd.Start(); err != nil {
+		if uerr := newUsernsError(err); uerr != nil {
+			err = uerr
+		} else {
+			err = fmt.Errorf("starting nook-pod: %w", err)
+		}
+	}
 	optR.Close()
 	readyW.Close()
 	if err != nil {
-		if uerr := newUsernsError(err); uerr != nil {
-			return uerr
-		}
-		return fmt.Errorf("starting nook-pod: %w", err)
+		return err
 	}
 	// Reap it when it ends while this process still runs.
 	go cmd.Wait()

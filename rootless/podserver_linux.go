@@ -28,6 +28,8 @@ var podProcName = []byte("nook-pod\x00")
 // pod's network, listens on the pod's socket, starts roles on request and
 // exits once no role runs and no client is connected. It never returns.
 func PodMain() {
+	// Started with the full id map, the pod re-executes itself once here.
+	awaitIDMap(false)
 	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&podProcName[0])), 0, 0, 0)
 	log.SetFlags(log.LstdFlags)
 	log.SetPrefix(fmt.Sprintf("nook-pod[%d]: ", os.Getpid()))

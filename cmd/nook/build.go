@@ -42,7 +42,7 @@ func newBuildCmd(g *globals) *cobra.Command {
 			}
 			// Otherwise building is what every run does first: nothing when
 			// the environment is there as nook.lock pins it.
-			_, err = environment(store, e, os.Stderr)
+			_, _, err = environment(store, e, os.Stderr)
 			return err
 		},
 	}

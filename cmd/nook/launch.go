@@ -50,7 +50,7 @@ func (l launch) start() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	snap, err := environment(store, l.env, os.Stderr)
+	snap, idmap, err := environment(store, l.env, os.Stderr)
 	if err != nil {
 		return 0, err
 	}
@@ -70,6 +70,7 @@ func (l launch) start() (int, error) {
 			return 0, err
 		}
 		spec.StopTimeout = l.stopTimeout
+		spec.IDMap = idmap
 		return rootless.Run(ctx, spec, l.stdio())
 	}
 	pods := l.pod
@@ -111,7 +112,12 @@ func (j *podJoiner) join() (*rootless.Pod, error) {
 	if j.pod != nil {
 		return j.pod, nil
 	}
-	pod, err := rootless.JoinPod(rootless.PodOptions{Dir: podDir(j.env), Project: j.env.ProjectID, Name: j.env.Project, Outbound: true})
+	idmap, err := rolesIDMap(j.env, nil)
+	if err != nil {
+		return nil, err
+	}
+	pod, err := rootless.JoinPod(rootless.PodOptions{Dir: podDir(j.env), Project: j.env.ProjectID, Name: j.env.Project,
+		Outbound: true, IDMap: idmap})
 	if err != nil {
 		return nil, err
 	}

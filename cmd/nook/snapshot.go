@@ -17,30 +17,53 @@ import (
 
 // environment returns the project's built environment, building what is
 // missing first, as `nook build` would (SPEC §5), and writing nook.lock
-// when it is missing or out of date. A warm call reads nook.lock and one
-// environment record: no network, no pull, no step.
-func environment(store *layers.Store, e *env.Env, progress io.Writer) (*layers.Snapshot, error) {
+// when it is missing or out of date, with the id map its roles run under:
+// the full map when its steps were built under it (their files belong to
+// subordinate ids), else the single-id map. A warm call reads nook.lock and
+// one environment record: no network, no pull, no step.
+func environment(store *layers.Store, e *env.Env, progress io.Writer) (*layers.Snapshot, rootless.IDMap, error) {
 	lock, err := layers.ReadLock(build.LockPath(e))
 	if err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	var user *env.UserConfig
+	roles, err := rolesIDMap(e, &user)
+	if err != nil {
+		return nil, "", err
 	}
 	idmap := env.IDMapSingle
-	var user *env.UserConfig
-	if len(e.Packages) > 0 || len(e.Setup) > 0 {
-		// The id-map mode is part of the steps' keys.
-		if user, err = env.LoadUserConfig(env.UserConfigPath()); err != nil {
-			return nil, err
-		}
-		idmap = user.IDMap
+	if roles == rootless.IDMapFull {
+		idmap = env.IDMapFull
 	}
 	if snap, err := build.Lookup(store, e, lock, idmap); err == nil {
-		return snap, nil
+		return snap, roles, nil
 	}
 	res, err := buildEnv(store, e, lock, user, buildFlags{lockOptional: true}, progress)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return res.Snapshot, nil
+	return res.Snapshot, roles, nil
+}
+
+// rolesIDMap is the id map e's roles run under: the full map when the user
+// config asks for it and e has build steps (whose files then belong to
+// subordinate ids), else the single-id map. Only then is the user config
+// read; it is stored in *user when user is not nil.
+func rolesIDMap(e *env.Env, user **env.UserConfig) (rootless.IDMap, error) {
+	if len(e.Packages) == 0 && len(e.Setup) == 0 {
+		return rootless.IDMapSingle, nil
+	}
+	u, err := env.LoadUserConfig(env.UserConfigPath())
+	if err != nil {
+		return "", err
+	}
+	if user != nil {
+		*user = u
+	}
+	if u.IDMap == env.IDMapFull {
+		return rootless.IDMapFull, nil
+	}
+	return rootless.IDMapSingle, nil
 }
 
 // buildFlags are `nook build`'s options.

@@ -146,7 +146,7 @@ func (w *watchLoop) use(ctx context.Context, e *env.Env) error {
 		return err
 	}
 	// Build once, here, rather than from several roles starting at once.
-	if _, err := environment(store, e, os.Stderr); err != nil {
+	if _, _, err := environment(store, e, os.Stderr); err != nil {
 		return err
 	}
 	opt := watch.Options{Root: e.ProjectDir, Debounce: w.debounce, Always: alwaysWatched}
