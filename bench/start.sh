@@ -12,7 +12,15 @@ go run ./bench/mkimage "$work"
 mkdir "$work/project"
 cat >"$work/project/nook.toml" <<TOML
 image = "docker-archive:$work/busybox.tar"
+# network = "none": like bwrap --unshare-all and podman --network none, a
+# new network namespace with loopback only, so the role starts on its own.
 [roles.true]
+command = ["/bin/true"]
+network = "none"
+
+# The default private network: the role starts through the project's pod
+# (nook-pod, its network namespace and slirp4netns), made for this run.
+[roles.private]
 command = ["/bin/true"]
 TOML
 export NOOK_HOME=$work/store
@@ -23,7 +31,8 @@ podman_runs=$(( runs < 50 ? runs : 50 ))
 echo "== nook vs bwrap ($runs runs)"
 hyperfine -N --warmup 20 --runs "$runs" --export-json "$work/bwrap.json" \
 	-n "nook run" "$work/nook -C $work/project run true" \
-	-n "bwrap --unshare-all" "bwrap --unshare-all --ro-bind $work/rootfs / --proc /proc --dev /dev /bin/true"
+	-n "bwrap --unshare-all" "bwrap --unshare-all --ro-bind $work/rootfs / --proc /proc --dev /dev /bin/true" \
+	-n "nook run (private network: a pod)" "$work/nook -C $work/project run private"
 echo "== nook vs podman run --rm ($podman_runs runs)"
 hyperfine -N --warmup 3 --runs "$podman_runs" --export-json "$work/podman.json" \
 	-n "nook run" "$work/nook -C $work/project run true" \
@@ -36,4 +45,6 @@ for path in sys.argv[1:]:
     r = json.load(open(path))["results"]
     nook, other = r[0]["median"] * 1000, r[1]["median"] * 1000
     print(f"median: {r[0]['command']} {nook:.1f} ms, {r[1]['command']} {other:.1f} ms: nook/other {nook / other:.2f}, other/nook {other / nook:.1f}")
+    for extra in r[2:]:
+        print(f"median: {extra['command']} {extra['median'] * 1000:.1f} ms: /{r[1]['command']} {extra['median'] * 1000 / other:.2f}")
 PY

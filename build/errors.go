@@ -11,6 +11,7 @@ type OfflineError struct {
 	What string // "image docker.io/library/debian:bookworm", "the layer of build step [2/3] setup: make"
 }
 
+// Error names what is missing.
 func (e *OfflineError) Error() string {
 	return fmt.Sprintf("offline: %s is not in the store", e.What)
 }
@@ -26,6 +27,7 @@ type VersionError struct {
 	Package, Want, Got, Manager string
 }
 
+// Error names the package, the version installed and the one pinned.
 func (e *VersionError) Error() string {
 	return fmt.Sprintf("%s installed %s %s, but %s pins %s", e.Manager, e.Package, e.Got, LockFile, e.Want)
 }
@@ -41,6 +43,7 @@ type ImageChangedError struct {
 	Ref, Locked, Now string
 }
 
+// Error names the image, its digest now and the one pinned.
 func (e *ImageChangedError) Error() string {
 	return fmt.Sprintf("image %s is now %s, but %s pins %s", e.Ref, e.Now, LockFile, e.Locked)
 }
@@ -57,6 +60,7 @@ type InterruptedError struct {
 	Label string // the step that was running
 }
 
+// Error names the step that was interrupted.
 func (e *InterruptedError) Error() string {
 	return fmt.Sprintf("build step %s interrupted: nothing of it was kept", e.Label)
 }
@@ -75,6 +79,8 @@ type StepError struct {
 	Pinned bool
 }
 
+// Error names the step and its exit status, followed by the end of its
+// output.
 func (e *StepError) Error() string {
 	msg := fmt.Sprintf("build step %s failed with exit status %d", e.Label, e.Status)
 	if e.Tail != "" {

@@ -291,6 +291,7 @@ type NoManagerError struct {
 	OS    string // from os-release; "" when the image has none
 }
 
+// Error says that no package manager was found, and on which OS.
 func (e *NoManagerError) Error() string {
 	on := ""
 	if e.OS != "" {

@@ -4,17 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/nookenv/nook/env"
 	"github.com/nookenv/nook/layers"
 	"github.com/nookenv/nook/mounts"
 	"github.com/nookenv/nook/rootless"
 )
-
-// defaultPath is the PATH a step gets when neither the image nor nook.toml
-// sets one.
-const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 // runStep runs step i of p on the layers lowers (bottom first), with upper
 // and work as the overlay's persistent upper and work directories: the
@@ -48,7 +43,7 @@ func (b *Builder) runStep(ctx context.Context, e *env.Env, p *Plan, i int, base 
 		NewNet:   false,
 		Process: rootless.Process{
 			Args: []string{"/bin/sh", "-c", st.Script},
-			Env:  stepEnv(e, base.Config.Env, extraEnv),
+			Env:  env.ProcessEnv(base.Config.Env, e.Hostname, extraEnv, e.Vars),
 			Cwd:  e.Workdir,
 		},
 	}
@@ -81,31 +76,4 @@ func (b *Builder) runStep(ctx context.Context, e *env.Env, p *Plan, i int, base 
 		return &StepError{Label: p.label(i), Status: code, Tail: t.String(), Pinned: st.Kind == layers.KindPackages && len(st.versions) > 0}
 	}
 	return nil
-}
-
-// stepEnv is a build step's environment, lowest first: PATH and HOME
-// defaults, the image's environment, the manager's settings, then
-// nook.toml's top-level env.
-func stepEnv(e *env.Env, image, extra []string) []string {
-	vars := map[string]string{}
-	var order []string
-	set := func(kv string) {
-		k, v, _ := strings.Cut(kv, "=")
-		if _, ok := vars[k]; !ok {
-			order = append(order, k)
-		}
-		vars[k] = v
-	}
-	set("PATH=" + defaultPath)
-	set("HOME=/root")
-	for _, list := range [][]string{image, {"HOSTNAME=" + e.Hostname}, extra, e.Vars} {
-		for _, kv := range list {
-			set(kv)
-		}
-	}
-	out := make([]string, len(order))
-	for i, k := range order {
-		out[i] = k + "=" + vars[k]
-	}
-	return out
 }

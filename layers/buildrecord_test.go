@@ -118,13 +118,7 @@ func TestRecordProject(t *testing.T) {
 }
 
 func TestLookupByDigestAfterPullByTag(t *testing.T) {
-	reg := startRegistry(t)
-	ref := reg.push(t, "test/app:1", testImage(t, "", gzipLayer(t, map[string]string{"f": "x\n"})))
-	s := testStore(t, "", nil)
-	snap, err := s.Pull(context.Background(), ref, anonymous)
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg, s, _, snap := pulledApp(t)
 	reg.Close() // no network from here on
 	byDigest := reg.Host + "/test/app@" + snap.Digest
 	got, err := s.Lookup(byDigest)

@@ -29,6 +29,12 @@ type GCOptions struct {
 	DryRun bool
 	// Volumes also removes the volumes of projects whose nook.toml is gone.
 	Volumes bool
+	// VolumesInUse, when set, is asked before the volumes of project p are
+	// removed (with Volumes): a non-nil error, which names the project,
+	// keeps them and the project's record, and is reported in Errors as
+	// "keeping volumes: ERR". The CLI refuses the volumes of a project
+	// whose roles run.
+	VolumesInUse func(p ProjectRecord) error
 	// Remove removes a tree; nil means the store's own removal. The CLI
 	// passes rootless.RemoveAll for trees that hold subordinate ids.
 	Remove func(string) error
@@ -61,8 +67,8 @@ type GCReport struct {
 // under tmp/ by makers that died, lock files of absent layers, and with
 // opt.Volumes the volumes of projects whose nook.toml is gone. A project's
 // nook.lock keeps the image it pins and the project's newest environment on
-// it (every environment on it when none names the project). A layer is removed under its lock, so nothing a running nook is making
-// is touched.
+// it (every environment on it when none names the project). A layer is
+// removed under its lock, so nothing a running nook is making is touched.
 func (s *Store) GC(opt GCOptions) (*GCReport, error) {
 	if opt.Keep == 0 {
 		opt.Keep = DefaultGCKeep
@@ -175,9 +181,16 @@ func (s *Store) GC(opt GCOptions) (*GCReport, error) {
 	g.locks()
 	if opt.Volumes {
 		for _, p := range projects {
-			if gone[p.ID] {
-				g.projectVolumes(p)
+			if !gone[p.ID] {
+				continue
 			}
+			if opt.VolumesInUse != nil {
+				if err := opt.VolumesInUse(p); err != nil {
+					g.rep.Errors = append(g.rep.Errors, fmt.Sprintf("keeping volumes: %v", err))
+					continue
+				}
+			}
+			g.projectVolumes(p)
 		}
 	}
 	return g.rep, nil

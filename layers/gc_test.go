@@ -2,6 +2,7 @@ package layers
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -254,6 +255,37 @@ func TestGCVolumes(t *testing.T) {
 	ps, _ := f.s.Projects()
 	if slices.ContainsFunc(ps, func(p ProjectRecord) bool { return p.ID == "gone" }) {
 		t.Error("the gone project's record is still there")
+	}
+}
+
+func TestGCKeepsVolumesInUse(t *testing.T) {
+	f := newGCFixture(t)
+	var asked []string
+	inUse := func(p ProjectRecord) error {
+		asked = append(asked, p.ID)
+		return errors.New("its roles run: server")
+	}
+	rep, err := f.s.GC(GCOptions{Now: f.now, Volumes: true, VolumesInUse: inUse})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(asked, []string{"gone"}) {
+		t.Errorf("VolumesInUse was asked about %v, want only the gone project", asked)
+	}
+	if !exists(f.goneVolume) {
+		t.Error("the volume of a project in use was removed")
+	}
+	ps, _ := f.s.Projects()
+	if !slices.ContainsFunc(ps, func(p ProjectRecord) bool { return p.ID == "gone" }) {
+		t.Error("the record of a project in use was removed")
+	}
+	if len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0], "its roles run: server") {
+		t.Errorf("Errors = %q, want the refusal", rep.Errors)
+	}
+	for _, r := range rep.Removed {
+		if r.Kind == "volume" || r.Kind == "project" {
+			t.Errorf("gc reports %s %s removed", r.Kind, r.Name)
+		}
 	}
 }
 

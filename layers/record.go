@@ -105,23 +105,7 @@ func writeRecord(path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("encoding record %s: %w", path, err)
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("writing record %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(append(b, '\n'))
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := writeFileAtomic(path, append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("writing record %s: %w", path, err)
 	}
 	return nil

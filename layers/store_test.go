@@ -44,7 +44,10 @@ func TestOpenStoreRelativeRootIsAbsolute(t *testing.T) {
 	}
 }
 
-func TestLookupMissingLayerIsNotPulled(t *testing.T) {
+// pulledApp is a store that has pulled test/app:1, a one-layer image, from
+// a test registry: the registry, the store, the reference and the pull.
+func pulledApp(t *testing.T) (*testRegistry, *Store, string, *Snapshot) {
+	t.Helper()
 	reg := startRegistry(t)
 	ref := reg.push(t, "test/app:1", testImage(t, "", gzipLayer(t, map[string]string{"f": "x\n"})))
 	s := testStore(t, "", nil)
@@ -52,6 +55,11 @@ func TestLookupMissingLayerIsNotPulled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return reg, s, ref, snap
+}
+
+func TestLookupMissingLayerIsNotPulled(t *testing.T) {
+	_, s, ref, snap := pulledApp(t)
 	if err := removeTree(snap.Lowers[0]); err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -144,19 +143,7 @@ func joinPod(t *testing.T, dir string) *Pod {
 // and what it wrote to stdout.
 func runInPod(t *testing.T, pod *Pod, spec *Spec, ports []Port) (int, string, error) {
 	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	out := make(chan string, 1)
-	go func() {
-		b, _ := io.ReadAll(r)
-		out <- string(b)
-	}()
-	code, err := pod.Run(context.Background(), spec, Stdio{Out: w, Err: os.Stderr}, ports)
-	w.Close()
-	return code, <-out, err
+	return captureStdout(t, func(stdio Stdio) (int, error) { return pod.Run(context.Background(), spec, stdio, ports) })
 }
 
 // mustPodRun is podRun for a command expected to start.
@@ -360,57 +347,14 @@ func TestPodContextCancel(t *testing.T) {
 // "ready".
 func podRunUntilReady(t *testing.T, pod *Pod, spec *Spec) (int, string) {
 	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	rest := make(chan string, 1)
-	go func() {
-		br := bufio.NewReader(r)
-		if l, _ := br.ReadString('\n'); l != "ready\n" {
-			rest <- "first line " + strconv.Quote(l)
-			return
-		}
-		cancel()
-		b, _ := io.ReadAll(br)
-		rest <- string(b)
-	}()
-	code, err := pod.Run(ctx, spec, Stdio{Out: w, Err: os.Stderr}, nil)
-	w.Close()
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	return code, <-rest
+	return untilReady(t, func(ctx context.Context, stdio Stdio) (int, error) { return pod.Run(ctx, spec, stdio, nil) })
 }
 
 // startPodClient starts the test binary as a client running spec in the
 // pod of dir, on a pipe for its stdout.
 func startPodClient(t *testing.T, dir string, spec *Spec, ports []Port) *parent {
 	t.Helper()
-	b, err := json.Marshal(podClientJob{Dir: dir, Spec: spec, Ports: ports})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), podClientEnv+"="+string(b))
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	})
-	return &parent{cmd: cmd, out: bufio.NewReader(stdout)}
+	return startSelf(t, podClientEnv, podClientJob{Dir: dir, Spec: spec, Ports: ports})
 }
 
 func TestPodForwardsSignals(t *testing.T) {

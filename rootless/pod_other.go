@@ -22,3 +22,7 @@ func PodMain() {
 	fmt.Fprintln(os.Stderr, "nook-pod:", errNotLinux)
 	os.Exit(exitNook)
 }
+
+// CheckPorts checks host ports before a role publishes them; only Linux
+// publishes ports.
+func CheckPorts(ports []Port, runDir string) error { return errNotLinux }

@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"syscall"
 
@@ -174,40 +173,32 @@ func startPod(o PodOptions) error {
 // carries stdio (as descriptors), signals and the exit status; the role is
 // killed when the connection closes, so it dies with its caller.
 func (p *Pod) Run(ctx context.Context, spec *Spec, stdio Stdio, ports []Port) (int, error) {
-	restore, err := rawTerminal(spec, stdio)
-	if err != nil {
-		return exitNook, err
-	}
-	defer restore()
-
-	// Subscribe before the init exists, so that no signal falls between.
-	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, forwardedSignals...)
-	defer signal.Stop(sigs)
-
 	sock := filepath.Join(p.dir, podSocket)
-	conn, err := dialPod(p.dir)
-	if err != nil {
-		return exitNook, fmt.Errorf("connecting to the pod at %s: %w", sock, err)
-	}
-	defer conn.Close()
-	files, err := stdioFiles(stdio)
-	if err != nil {
-		return exitNook, err
-	}
-	_ = conn.SetWriteBuffer(podMaxMessage)
-	err = sendPodMessage(conn, podRequest{Run: &podRun{Spec: spec, Ports: ports}}, files...)
-	for _, f := range files {
-		if f != stdio.In && f != stdio.Out && f != stdio.Err {
-			f.Close()
+	var conn *net.UnixConn
+	defer func() {
+		if conn != nil {
+			conn.Close()
 		}
-	}
-	if err != nil {
-		return exitNook, fmt.Errorf("sending the role to the pod (pid %d): %w", p.pid, err)
-	}
-	r := &remoteInit{conn: conn, pod: p.pid}
-	messages, exited := r.replies()
-	return newSupervisor(r, spec.StopTimeout).supervise(ctx, sigs, messages, exited)
+	}()
+	return superviseStart(ctx, spec, stdio, func() (initProcess, <-chan startMessage, <-chan initEnd, error) {
+		var err error
+		if conn, err = dialPod(p.dir); err != nil {
+			return nil, nil, nil, fmt.Errorf("connecting to the pod at %s: %w", sock, err)
+		}
+		files, err := stdioFiles(stdio)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		_ = conn.SetWriteBuffer(podMaxMessage)
+		err = sendPodMessage(conn, podRequest{Run: &podRun{Spec: spec, Ports: ports}}, files...)
+		closeOpened(files, stdio)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("sending the role to the pod (pid %d): %w", p.pid, err)
+		}
+		r := &remoteInit{conn: conn, pod: p.pid}
+		messages, exited := r.replies()
+		return r, messages, exited, nil
+	})
 }
 
 // stdioFiles are the files to pass as the role's stdin, stdout and
@@ -220,11 +211,21 @@ func stdioFiles(stdio Stdio) ([]*os.File, error) {
 		}
 		null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 		if err != nil {
+			closeOpened(files[:i], stdio)
 			return nil, fmt.Errorf("opening %s: %w", os.DevNull, err)
 		}
 		files[i] = null
 	}
 	return files, nil
+}
+
+// closeOpened closes the files stdioFiles opened in place of stdio's.
+func closeOpened(files []*os.File, stdio Stdio) {
+	for _, f := range files {
+		if f != stdio.In && f != stdio.Out && f != stdio.Err {
+			f.Close()
+		}
+	}
 }
 
 // remoteInit is a role's nook-init in the pod, reached through the role's

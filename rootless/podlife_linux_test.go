@@ -264,7 +264,16 @@ func watchDir(t *testing.T, dir string) *dirWatch {
 // failing test).
 func (w *dirWatch) next(t *testing.T) {
 	t.Helper()
-	fds := []unix.PollFd{{Fd: int32(w.fd), Events: unix.POLLIN}}
+	waitReadable(t, w.fd, "no change in the pod's directory for 10s")
+	buf := make([]byte, 4096)
+	unix.Read(w.fd, buf)
+}
+
+// waitReadable waits until fd is readable or at its end, failing the test
+// with timeout after 10s.
+func waitReadable(t *testing.T, fd int, timeout string) {
+	t.Helper()
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 	for {
 		n, err := unix.Poll(fds, 10_000)
 		if err == unix.EINTR {
@@ -274,10 +283,8 @@ func (w *dirWatch) next(t *testing.T) {
 			t.Fatal(err)
 		}
 		if n == 0 {
-			t.Fatal("no change in the pod's directory for 10s")
+			t.Fatal(timeout)
 		}
-		buf := make([]byte, 4096)
-		unix.Read(w.fd, buf)
 		return
 	}
 }
@@ -296,18 +303,5 @@ func TestPodDropsInheritedDescriptors(t *testing.T) {
 	}
 	pod := joinPod(t, newPodDir(t))
 	w.Close()
-	fds := []unix.PollFd{{Fd: int32(r.Fd()), Events: unix.POLLIN}}
-	for {
-		n, err := unix.Poll(fds, 10_000)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			t.Fatalf("the pipe has not ended 10s after the caller closed it: pod %d holds it", pod.Pid())
-		}
-		break
-	}
+	waitReadable(t, int(r.Fd()), fmt.Sprintf("the pipe has not ended 10s after the caller closed it: pod %d holds it", pod.Pid()))
 }

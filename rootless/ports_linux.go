@@ -28,6 +28,7 @@ type PortError struct {
 	hint string
 }
 
+// Error names the port and what is wrong with it.
 func (e *PortError) Error() string { return e.msg }
 
 // Hint says how to free or change the port.

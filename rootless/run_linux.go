@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
 	"runtime"
 	"syscall"
 
@@ -46,27 +45,18 @@ func Run(ctx context.Context, spec *Spec, stdio Stdio) (int, error) {
 	default:
 		return exitNook, fmt.Errorf("unknown id map %q", spec.IDMap)
 	}
-	restore, err := rawTerminal(spec, stdio)
-	if err != nil {
-		return exitNook, err
-	}
-	defer restore()
-
-	// Subscribe before the init exists, so that no signal falls between.
-	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, forwardedSignals...)
-	defer signal.Stop(sigs)
-
 	// Pdeathsig fires when the thread that forked the init exits, not the
 	// process: keep this goroutine on its thread until the init is gone.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 
-	init, err := startInit(spec, stdio, o)
-	if err != nil {
-		return exitNook, err
-	}
-	return newSupervisor(init, spec.StopTimeout).supervise(ctx, sigs, init.messages, init.exited)
+	return superviseStart(ctx, spec, stdio, func() (initProcess, <-chan startMessage, <-chan initEnd, error) {
+		init, err := startInit(spec, stdio, o)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return init, init.messages, init.exited, nil
+	})
 }
 
 // rawTerminal puts the caller's terminal in raw mode when the command gets

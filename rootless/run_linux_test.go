@@ -24,6 +24,13 @@ import (
 // it wrote to stdout.
 func run(t *testing.T, spec *Spec) (int, string, error) {
 	t.Helper()
+	return captureStdout(t, func(stdio Stdio) (int, error) { return Run(context.Background(), spec, stdio) })
+}
+
+// captureStdout calls run with stdin from /dev/null and stdout on a pipe,
+// and returns its status, what was written to stdout and its error.
+func captureStdout(t *testing.T, run func(Stdio) (int, error)) (int, string, error) {
+	t.Helper()
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -34,7 +41,7 @@ func run(t *testing.T, spec *Spec) (int, string, error) {
 		b, _ := io.ReadAll(r)
 		out <- string(b)
 	}()
-	code, err := Run(context.Background(), spec, Stdio{Out: w, Err: os.Stderr})
+	code, err := run(Stdio{Out: w, Err: os.Stderr})
 	// The pid namespace is gone with its init: nothing else holds w.
 	w.Close()
 	return code, <-out, err
@@ -314,12 +321,20 @@ type parent struct {
 
 func startParent(t *testing.T, spec *Spec) *parent {
 	t.Helper()
-	b, err := json.Marshal(spec)
+	return startSelf(t, parentEnv, spec)
+}
+
+// startSelf starts the test binary with job as JSON in the environment
+// variable envVar (which TestMain acts on), on a pipe for its stdout; it
+// is killed at the end of the test if still running.
+func startSelf(t *testing.T, envVar string, job any) *parent {
+	t.Helper()
+	b, err := json.Marshal(job)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), parentEnv+"="+string(b))
+	cmd.Env = append(os.Environ(), envVar+"="+string(b))
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -414,6 +429,14 @@ func TestContextCancelKillsAfterGrace(t *testing.T) {
 // written "ready"; it returns the status and the output after "ready".
 func runUntilReady(t *testing.T, spec *Spec) (int, string) {
 	t.Helper()
+	return untilReady(t, func(ctx context.Context, stdio Stdio) (int, error) { return Run(ctx, spec, stdio) })
+}
+
+// untilReady calls run with a context that it cancels once the command
+// has written "ready" to stdout; it returns the status and the output
+// after "ready".
+func untilReady(t *testing.T, run func(context.Context, Stdio) (int, error)) (int, string) {
+	t.Helper()
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -432,7 +455,7 @@ func runUntilReady(t *testing.T, spec *Spec) (int, string) {
 		b, _ := io.ReadAll(br)
 		rest <- string(b)
 	}()
-	code, err := Run(ctx, spec, Stdio{Out: w, Err: os.Stderr})
+	code, err := run(ctx, Stdio{Out: w, Err: os.Stderr})
 	w.Close()
 	if err != nil {
 		t.Fatalf("Run: %v", err)

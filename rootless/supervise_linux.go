@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/signal"
 	"syscall"
 	"time"
 )
@@ -14,6 +15,28 @@ import (
 type initProcess interface {
 	Signal(os.Signal) error
 	Kill() error
+}
+
+// superviseStart is the caller's side of Run and Pod.Run: it puts the
+// terminal in raw mode for a tty, subscribes to the forwarded signals
+// before the init exists (so that none falls between), starts the init
+// with start and supervises it until it has ended. start returns the init
+// with its one start message and its one end.
+func superviseStart(ctx context.Context, spec *Spec, stdio Stdio,
+	start func() (initProcess, <-chan startMessage, <-chan initEnd, error)) (int, error) {
+	restore, err := rawTerminal(spec, stdio)
+	if err != nil {
+		return exitNook, err
+	}
+	defer restore()
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, forwardedSignals...)
+	defer signal.Stop(sigs)
+	proc, messages, exited, err := start()
+	if err != nil {
+		return exitNook, err
+	}
+	return newSupervisor(proc, spec.StopTimeout).supervise(ctx, sigs, messages, exited)
 }
 
 // initEnd is how nook-init ended: its wait status, or why it is unknown.

@@ -76,7 +76,7 @@ type Project struct {
 // Open returns the run state of project id under runDir, creating its
 // directories (mode 0700) when missing.
 func Open(runDir, id string) (*Project, error) {
-	p := &Project{ID: id, Dir: filepath.Join(runDir, "projects", id)}
+	p := Lookup(runDir, id)
 	if err := os.MkdirAll(runDir, 0o700); err != nil {
 		return nil, fmt.Errorf("making the run-state directory %s: %w", runDir, err)
 	}
@@ -86,6 +86,12 @@ func Open(runDir, id string) (*Project, error) {
 		}
 	}
 	return p, nil
+}
+
+// Lookup returns the run state of project id under runDir without
+// creating anything: a project that never ran has no records.
+func Lookup(runDir, id string) *Project {
+	return &Project{ID: id, Dir: filepath.Join(runDir, "projects", id)}
 }
 
 // List returns the projects that have run state under runDir.
@@ -100,7 +106,7 @@ func List(runDir string) ([]*Project, error) {
 	var out []*Project
 	for _, e := range entries {
 		if e.IsDir() {
-			out = append(out, &Project{ID: e.Name(), Dir: filepath.Join(runDir, "projects", e.Name())})
+			out = append(out, Lookup(runDir, e.Name()))
 		}
 	}
 	return out, nil
@@ -223,6 +229,7 @@ func (p *Project) RemoveSupervisor(owner Owner) error {
 // LockedError is returned by Lock when another process holds the lock.
 type LockedError struct{ Path string }
 
+// Error names the lock file.
 func (e *LockedError) Error() string { return fmt.Sprintf("%s is locked by another nook up", e.Path) }
 
 // Lock takes the project's supervisor lock without waiting: one `nook up`

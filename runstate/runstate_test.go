@@ -150,3 +150,33 @@ func TestLockIsExclusive(t *testing.T) {
 		t.Fatalf("List = %v, %v", projects, err)
 	}
 }
+
+func TestLookupCreatesNothing(t *testing.T) {
+	runDir := t.TempDir()
+	p := Lookup(runDir, "never-ran")
+	roles, err := p.Roles()
+	if err != nil || roles != nil {
+		t.Fatalf("Roles of a project that never ran = %v, %v; want none", roles, err)
+	}
+	if _, err := os.Stat(p.Dir); !os.IsNotExist(err) {
+		t.Errorf("Lookup made %s (stat: %v)", p.Dir, err)
+	}
+	// Lookup and Open name the same place.
+	opened, err := Open(runDir, "never-ran")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opened.Dir != p.Dir {
+		t.Errorf("Open's directory %s, Lookup's %s", opened.Dir, p.Dir)
+	}
+	me, err := Self()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := opened.WriteRole(&Role{Role: "server", Via: "up", Owner: me, State: Running}); err != nil {
+		t.Fatal(err)
+	}
+	if roles, err := p.Roles(); err != nil || len(roles) != 1 || roles[0].Role != "server" {
+		t.Errorf("Roles through Lookup after a write through Open = %v, %v; want server", roles, err)
+	}
+}

@@ -33,8 +33,9 @@ type controlCall struct {
 }
 
 // listenControl serves the socket at path until the listener is closed,
-// handing each request to calls.
-func listenControl(path string, calls chan<- controlCall) (net.Listener, error) {
+// handing each request to calls; once done is closed, a request gets no
+// reply (the client reads that nook up has ended) and is not left waiting.
+func listenControl(path string, calls chan<- controlCall, done <-chan struct{}) (net.Listener, error) {
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("removing the old control socket %s: %w", path, err)
 	}
@@ -48,20 +49,26 @@ func listenControl(path string, calls chan<- controlCall) (net.Listener, error) 
 			if err != nil {
 				return
 			}
-			go serveControl(c, calls)
+			go serveControl(c, calls, done)
 		}
 	}()
 	return l, nil
 }
 
-func serveControl(c net.Conn, calls chan<- controlCall) {
+// serveControl hands one request to the supervisor's loop and writes its
+// reply.
+func serveControl(c net.Conn, calls chan<- controlCall, done <-chan struct{}) {
 	defer c.Close()
 	var req controlRequest
 	if err := json.NewDecoder(bufio.NewReader(c)).Decode(&req); err != nil {
 		return
 	}
 	reply := make(chan controlReply, 1)
-	calls <- controlCall{req: req, reply: reply}
+	select {
+	case calls <- controlCall{req: req, reply: reply}:
+	case <-done:
+		return
+	}
 	json.NewEncoder(c).Encode(<-reply)
 }
 

@@ -88,3 +88,13 @@ type usageError struct {
 
 func (e usageError) Error() string { return e.msg }
 func (e usageError) Hint() string  { return e.hint }
+
+// hintedError gives err a hint it does not carry itself.
+type hintedError struct {
+	err  error
+	hint string
+}
+
+func (e hintedError) Error() string { return e.err.Error() }
+func (e hintedError) Unwrap() error { return e.err }
+func (e hintedError) Hint() string  { return e.hint }

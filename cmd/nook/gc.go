@@ -32,6 +32,14 @@ func newGCCmd() *cobra.Command {
 			}
 			opt.Keep = keep
 			opt.Remove = rootless.RemoveAll
+			inUse := false
+			opt.VolumesInUse = func(p layers.ProjectRecord) error {
+				err := checkVolumesFree(p.ID, p.Dir)
+				if err != nil {
+					inUse = true
+				}
+				return err
+			}
 			store, err := openStore()
 			if err != nil {
 				return err
@@ -48,7 +56,11 @@ func newGCCmd() *cobra.Command {
 				printGC(c.OutOrStdout(), rep, opt.DryRun)
 			}
 			if len(rep.Errors) > 0 {
-				return fmt.Errorf("gc could not remove everything:\n%s", strings.Join(rep.Errors, "\n"))
+				err := fmt.Errorf("gc could not remove everything:\n%s", strings.Join(rep.Errors, "\n"))
+				if inUse {
+					return hintedError{err: err, hint: gcInUseHint}
+				}
+				return err
 			}
 			return nil
 		},
@@ -58,6 +70,11 @@ func newGCCmd() *cobra.Command {
 	c.Flags().BoolVar(&asJSON, "json", false, "print what was removed as JSON")
 	return c
 }
+
+// gcInUseHint follows a gc --volumes that kept the volumes of a project
+// whose roles run: its nook.toml is gone, so `nook stop` cannot find it.
+const gcInUseHint = "`nook ps --all` lists the running roles; stop them (Ctrl-C their nook, or put the project's\n" +
+	"nook.toml back and run `nook stop` there), then run `nook gc --volumes` again"
 
 // gcKeep parses $NOOK_GC_KEEP: a Go duration ("36h") or days ("7d"); "0"
 // keeps nothing for recent use. Empty means the default.

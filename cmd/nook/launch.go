@@ -17,9 +17,6 @@ import (
 	"github.com/nookenv/nook/rootless"
 )
 
-// defaultPath is the PATH a role gets when neither the image nor nook.toml sets one.
-const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
 // launch describes one process to start in the project's environment.
 type launch struct {
 	env   *env.Env
@@ -44,15 +41,16 @@ type launch struct {
 }
 
 // start builds what is missing, plans the mounts and runs the process,
-// returning its exit status.
+// returning its exit status; with an error, the status nook should end
+// with (125 for nook's own failures, as rootless.Run returns them).
 func (l launch) start() (int, error) {
 	store, err := openStore()
 	if err != nil {
-		return 0, err
+		return exitNook, err
 	}
 	snap, idmap, err := environment(store, l.env, os.Stderr)
 	if err != nil {
-		return 0, err
+		return exitNook, err
 	}
 	ports := rolePorts(l.role)
 	if len(ports) > 0 && !l.portsChecked {
@@ -67,7 +65,7 @@ func (l launch) start() (int, error) {
 	if !inPod(l.role) {
 		spec, err := l.spec(store, snap, hostResolvConf())
 		if err != nil {
-			return 0, err
+			return exitNook, err
 		}
 		spec.StopTimeout = l.stopTimeout
 		spec.IDMap = idmap
@@ -84,7 +82,7 @@ func (l launch) start() (int, error) {
 	}
 	spec, err := l.spec(store, snap, pod.ResolvConf())
 	if err != nil {
-		return 0, err
+		return exitNook, err
 	}
 	spec.StopTimeout = l.stopTimeout
 	return pod.Run(ctx, spec, l.stdio(), ports)
@@ -229,40 +227,18 @@ func commandLine(r *env.Role, args []string) []string {
 	return append([]string{"/bin/sh", "-c", script, r.Name}, args...)
 }
 
-// processEnv merges, lowest first: PATH and HOME defaults, the image's
-// environment, HOSTNAME (and TERM on a terminal), then nook.toml's
-// (top-level under the role's, already merged).
+// processEnv is the role's environment (env.ProcessEnv) with TERM set on a
+// terminal.
 func processEnv(e *env.Env, r *env.Role, snap *layers.Snapshot, tty bool) []string {
-	vars := map[string]string{}
-	var order []string
-	set := func(kv string) {
-		k, v, _ := strings.Cut(kv, "=")
-		if _, ok := vars[k]; !ok {
-			order = append(order, k)
-		}
-		vars[k] = v
-	}
-	set("PATH=" + defaultPath)
-	set("HOME=/root")
-	for _, kv := range snap.Config.Env {
-		set(kv)
-	}
-	set("HOSTNAME=" + e.Hostname)
+	var extra []string
 	if tty {
 		t := os.Getenv("TERM")
 		if t == "" {
 			t = "xterm"
 		}
-		set("TERM=" + t)
+		extra = []string{"TERM=" + t}
 	}
-	for _, kv := range r.Vars {
-		set(kv)
-	}
-	out := make([]string, len(order))
-	for i, k := range order {
-		out[i] = k + "=" + vars[k]
-	}
-	return out
+	return env.ProcessEnv(snap.Config.Env, e.Hostname, extra, r.Vars)
 }
 
 // hostResolvConf is the host's resolver configuration, for roles on the

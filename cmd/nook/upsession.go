@@ -69,7 +69,9 @@ func runUp(e *env.Env, proj *runstate.Project, roles []string, opt upOptions) er
 	}
 
 	calls := make(chan controlCall)
-	ctl, err := listenControl(proj.ControlPath(), calls)
+	loopDone := make(chan struct{}) // closed when runUp takes no more calls
+	defer close(loopDone)
+	ctl, err := listenControl(proj.ControlPath(), calls, loopDone)
 	if err != nil {
 		return err
 	}
@@ -317,9 +319,11 @@ func (s *upSession) event(ev supervise.Event) {
 		}
 		delete(s.pending, ev.Role)
 	}
-	s.ended[ev.Role] = true
-	if len(s.ended) == len(s.roles) {
-		close(s.allEnded)
+	if !s.ended[ev.Role] {
+		s.ended[ev.Role] = true
+		if len(s.ended) == len(s.roles) {
+			close(s.allEnded)
+		}
 	}
 }
 

@@ -4,12 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/nookenv/nook/env"
 	"github.com/nookenv/nook/layers"
 	"github.com/nookenv/nook/rootless"
+	"github.com/nookenv/nook/runstate"
 )
 
 func newVolumeCmd(g *globals) *cobra.Command {
@@ -84,6 +88,9 @@ func newVolumeRmCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if err := checkVolumesFree(e.ProjectID, e.ProjectDir); err != nil {
+				return fmt.Errorf("removing volume %s: %w", strings.Join(names, ", "), err)
+			}
 			store, err := openStore()
 			if err != nil {
 				return err
@@ -100,4 +107,39 @@ func newVolumeRmCmd(g *globals) *cobra.Command {
 			return errors.Join(errs...)
 		},
 	}
+}
+
+// volumesInUseError refuses to remove the volumes of a project whose roles
+// run: they have them mounted, and may be writing to them.
+type volumesInUseError struct {
+	dir   string   // the project directory
+	roles []string // its running roles
+}
+
+func (e volumesInUseError) Error() string {
+	return fmt.Sprintf("roles of project %s are running: %s", e.dir, joinNames(e.roles))
+}
+
+func (e volumesInUseError) Hint() string {
+	return "stop them first with `nook stop` in the project (`nook ps --all` lists them)"
+}
+
+// checkVolumesFree fails with a volumesInUseError while roles of project
+// id (nook up, run, exec, shell) run, as `nook ps` finds them; dir names
+// the project in the message.
+func checkVolumesFree(id, dir string) error {
+	roles, err := runstate.Lookup(env.RunDir(), id).Roles()
+	if err != nil {
+		return err
+	}
+	var running []string
+	for _, r := range roles {
+		if runstate.Active(r.State) && !slices.Contains(running, r.Role) {
+			running = append(running, r.Role)
+		}
+	}
+	if len(running) == 0 {
+		return nil
+	}
+	return volumesInUseError{dir: dir, roles: running}
 }
