@@ -197,6 +197,28 @@ func TestHaltStopsOnlyTheNamedRole(t *testing.T) {
 	s.Stop()
 }
 
+func TestHaltBeforeItsTurnEndsTheRole(t *testing.T) {
+	f := newFake()
+	s, ev := newWithOptions(t, f, Options{},
+		Role{Name: "db", LongRunning: true, Ready: func(ctx context.Context) error {
+			<-ctx.Done()
+			return ctx.Err()
+		}},
+		Role{Name: "api", LongRunning: true, DependsOn: []string{"db"}},
+	)
+	s.StartAll()
+	f.next(t, "db") // never ready: api waits for its turn
+	s.Halt("api")
+	if e := ev.next(t, "api"); !e.Stopped || e.Failed() || e.Skipped != "" {
+		t.Fatalf("%+v, want a Stopped event for the role halted before it started", e)
+	}
+	s.Stop()
+	if e := ev.next(t, "db"); !e.Stopped {
+		t.Fatalf("%+v, want db stopped", e)
+	}
+	f.noMoreStarts(t)
+}
+
 // starterFunc is a Starter made of a function.
 type starterFunc func(ctx context.Context, role string) (int, error)
 

@@ -104,7 +104,8 @@ func (r *run) ok() bool { return r.err == nil && r.exit == 0 && !r.stopped.Load(
 type sequence struct {
 	cancel    context.CancelFunc
 	done      chan struct{}
-	remaining map[string]bool // roles not yet finished starting; the sequence's own until done
+	remaining map[string]bool // roles not yet finished starting; under the Supervisor's mu
+	started   map[string]bool // roles it has started; under the Supervisor's mu
 }
 
 // New returns a Supervisor of roles that starts nothing yet. Runs end when
@@ -180,7 +181,7 @@ func (s *Supervisor) Restart(names ...string) []string {
 		s.stop(order[i])
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
-	seq := &sequence{cancel: cancel, done: make(chan struct{}), remaining: maps.Clone(set)}
+	seq := &sequence{cancel: cancel, done: make(chan struct{}), remaining: maps.Clone(set), started: map[string]bool{}}
 	s.seq = seq
 	go s.runSequence(ctx, seq, order)
 	return order
@@ -195,6 +196,10 @@ func (s *Supervisor) Stop() {
 	if s.seq != nil {
 		s.seq.cancel()
 		<-s.seq.done
+		// The roles it never reached end here.
+		for _, n := range s.graph.sorted(s.seq.unstarted()) {
+			s.report(Event{Role: n, Stopped: true})
+		}
 		s.seq = nil
 	}
 	s.mu.Lock()
@@ -208,17 +213,28 @@ func (s *Supervisor) Stop() {
 
 // Halt stops the named roles, and only them, waiting for each run to end;
 // neither their restart policy nor a start sequence in progress starts
-// them again (Restart does). Unknown names are ignored.
+// them again (Restart does). A role that a sequence in progress has not
+// reached yet ends at once with an Event whose Stopped is set, never
+// started. Unknown names are ignored.
 func (s *Supervisor) Halt(names ...string) {
 	s.ctl.Lock()
 	defer s.ctl.Unlock()
+	var waiting []string
 	s.mu.Lock()
 	for _, n := range names {
-		if _, ok := s.graph.roles[n]; ok {
-			s.halted[n] = true
+		if _, ok := s.graph.roles[n]; !ok || s.halted[n] {
+			continue
+		}
+		s.halted[n] = true
+		if s.seq != nil && s.seq.remaining[n] && !s.seq.started[n] {
+			delete(s.seq.remaining, n)
+			waiting = append(waiting, n)
 		}
 	}
 	s.mu.Unlock()
+	for _, n := range waiting {
+		s.report(Event{Role: n, Stopped: true})
+	}
 	for _, n := range names {
 		s.stop(n)
 	}
@@ -247,14 +263,16 @@ func (s *Supervisor) runSequence(ctx context.Context, seq *sequence, order []str
 		halted := s.halted[name]
 		s.mu.Unlock()
 		if halted {
-			delete(seq.remaining, name)
-			continue
+			continue // Halt has ended it
 		}
 		if dep := s.blockedBy(name); dep != "" {
-			delete(seq.remaining, name)
+			seq.finished(&s.mu, name)
 			s.report(Event{Role: name, Skipped: dep})
 			continue
 		}
+		s.mu.Lock()
+		seq.started[name] = true
+		s.mu.Unlock()
 		r := s.start(name)
 		if role := s.graph.roles[name]; role.LongRunning {
 			if role.Ready != nil {
@@ -266,16 +284,36 @@ func (s *Supervisor) runSequence(ctx context.Context, seq *sequence, order []str
 					return
 				}
 			}
-			delete(seq.remaining, name)
+			seq.finished(&s.mu, name)
 			continue
 		}
 		select {
 		case <-r.done:
-			delete(seq.remaining, name)
+			seq.finished(&s.mu, name)
 		case <-ctx.Done():
 			return
 		}
 	}
+}
+
+// finished takes name off the roles still to start; mu is the
+// Supervisor's.
+func (seq *sequence) finished(mu *sync.Mutex, name string) {
+	mu.Lock()
+	delete(seq.remaining, name)
+	mu.Unlock()
+}
+
+// unstarted are the roles it had yet to start when it ended; call it once
+// done is closed.
+func (seq *sequence) unstarted() map[string]bool {
+	out := map[string]bool{}
+	for n := range seq.remaining {
+		if !seq.started[n] {
+			out[n] = true
+		}
+	}
+	return out
 }
 
 // blockedBy names a dependency of the role that is not done with: a
