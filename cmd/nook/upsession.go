@@ -290,6 +290,11 @@ func (s *upSession) event(ev supervise.Event) {
 		return
 	case stopped:
 		rec.State, rec.Exit = runstate.Stopped, &exit
+		if !s.stopping.Load() {
+			// One role stopped on request (nook stop ROLE) before it was
+			// ready: nook up -d no longer waits for it.
+			defer s.settled(ev.Role)
+		}
 	case ev.Err != nil:
 		rec.State, rec.Exit, rec.Error = runstate.Failed, &exit, ev.Err.Error()
 		printError(fmt.Errorf("role %s: %w", ev.Role, ev.Err))
