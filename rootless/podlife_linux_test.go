@@ -117,6 +117,9 @@ func TestPodEndsAfterItsLastRole(t *testing.T) {
 	if again.Pid() != first {
 		t.Fatalf("a join while a role runs started pod %d, want the running %d", again.Pid(), first)
 	}
+	if ns := netnsOf(t, again, w); ns != before {
+		t.Errorf("a role of the joined pod is in %s, want the pod's %s", ns, before)
+	}
 	again.Close()
 	inW.WriteString("done\n") // the role reads it and ends
 	inW.Close()
@@ -131,8 +134,14 @@ func TestPodEndsAfterItsLastRole(t *testing.T) {
 	if fresh.Pid() == first {
 		t.Errorf("the new pod has the old pod's pid %d", first)
 	}
-	if after := netnsOf(t, fresh, w); after == before {
-		t.Errorf("the new pod has the old pod's network namespace %s", after)
+	// The old pod's namespace died with it, and the kernel reuses the
+	// inode numbers of dead namespaces: compare with the host's instead.
+	host, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after := netnsOf(t, fresh, w); after == host {
+		t.Errorf("a role of the new pod is in the host's network namespace %s", after)
 	}
 }
 
