@@ -52,6 +52,14 @@ func (l launch) start() (int, error) {
 	if err != nil {
 		return exitNook, err
 	}
+	if len(l.role.Volumes) > 0 {
+		// Builds record their project; a project that never builds (the
+		// "host" base) is recorded here, so that its volumes are listed
+		// by its directory and gc --volumes knows when it is gone.
+		if err := store.RecordProject(l.env.ProjectID, l.env.ProjectDir, l.env.File); err != nil {
+			return exitNook, err
+		}
+	}
 	ports := rolePorts(l.role)
 	if len(ports) > 0 && !l.portsChecked {
 		if err := rootless.CheckPorts(ports, env.RunDir()); err != nil {
