@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -175,15 +176,25 @@ func (s *podServer) end() {
 
 // accept serves each connection in a goroutine of its own.
 func (s *podServer) accept() {
+	var delay time.Duration // after a failed accept, as net/http's server does
 	for {
 		c, err := s.ln.AcceptUnix()
 		if errors.Is(err, net.ErrClosed) {
 			return
 		}
 		if err != nil {
-			log.Printf("accepting a connection: %v", err)
+			// Out of descriptors, say: wait before trying again rather
+			// than spin, and say so once per streak.
+			if delay == 0 {
+				log.Printf("accepting a connection: %v", err)
+				delay = 5 * time.Millisecond
+			} else {
+				delay = min(2*delay, time.Second)
+			}
+			time.Sleep(delay)
 			continue
 		}
+		delay = 0
 		s.mu.Lock()
 		if s.ending {
 			s.mu.Unlock()

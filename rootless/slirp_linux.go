@@ -1,7 +1,6 @@
 package rootless
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -82,7 +81,7 @@ func runSlirp(path string, ns *os.File, log io.Writer, extra ...string) (*slirp,
 		return nil, fmt.Errorf("making slirp4netns's ready pipe: %w", err)
 	}
 	defer readyR.Close()
-	var stderr bytes.Buffer
+	stderr := &tailBuffer{max: 4096} // for the error message; slirp4netns runs for the pod's life
 	args := []string{
 		"slirp4netns",
 		"--configure",
@@ -97,7 +96,7 @@ func runSlirp(path string, ns *os.File, log io.Writer, extra ...string) (*slirp,
 		Path:       path,
 		Args:       args,
 		Stdout:     log,
-		Stderr:     io.MultiWriter(log, &stderr),
+		Stderr:     io.MultiWriter(log, stderr),
 		ExtraFiles: []*os.File{exitR, readyW, ns}, // 3, 4, 5
 	}
 	err = cmd.Start()
@@ -143,3 +142,19 @@ func lastLine(s string) string {
 	}
 	return s
 }
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	max int
+	b   []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.b = append(t.b, p...)
+	if over := len(t.b) - t.max; over > 0 {
+		t.b = append(t.b[:0], t.b[over:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string { return string(t.b) }
