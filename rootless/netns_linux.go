@@ -28,6 +28,8 @@ type Network struct {
 
 	closeOnce sync.Once
 	closeErr  error
+	fwdOnce   sync.Once
+	fwdErr    error
 }
 
 // NewNetwork makes a network namespace with loopback up, gives it outbound
@@ -49,15 +51,22 @@ func NewNetwork(stateDir string, outbound bool) (*Network, error) {
 		return nil, err
 	}
 	n := &Network{ns: ns}
-	if outbound {
-		n.slirp, n.notice = startSlirp(ns, os.Stderr)
-	}
+	// slirp4netns and the port forwarder start side by side: neither
+	// needs the other, and each waits for its own readiness.
+	slirpUp := make(chan struct{})
+	go func() {
+		defer close(slirpUp)
+		if outbound {
+			n.slirp, n.notice = startSlirp(ns, os.Stderr)
+		}
+	}()
+	n.fwd, err = startForwarder(stateDir, ns, &prefixWriter{w: os.Stderr, prefix: "port forwarder: "})
+	<-slirpUp
 	if n.slirp != nil {
 		n.resolv = []byte(slirpResolvConf)
-	} else if b, err := os.ReadFile("/etc/resolv.conf"); err == nil {
+	} else if b, rerr := os.ReadFile("/etc/resolv.conf"); rerr == nil {
 		n.resolv = b
 	}
-	n.fwd, err = startForwarder(stateDir, ns, &prefixWriter{w: os.Stderr, prefix: "port forwarder: "})
 	if err != nil {
 		if n.slirp != nil {
 			n.slirp.stop()
@@ -80,12 +89,20 @@ func (n *Network) Notice() string { return n.notice }
 // outbound traffic (it does not matter then, and it is what a user knows).
 func (n *Network) ResolvConf() []byte { return n.resolv }
 
+// StopForwarding stops publishing ports and removes the forwarder's socket
+// and fifo from the state directory, where another Network may then make
+// its own; Close does it too.
+func (n *Network) StopForwarding() error {
+	n.fwdOnce.Do(func() { n.fwdErr = n.fwd.stop() })
+	return n.fwdErr
+}
+
 // Close stops forwarding every port and stops slirp4netns; the namespace
 // itself goes away with the last process in it.
 func (n *Network) Close() error {
 	n.closeOnce.Do(func() {
 		var errs []error
-		errs = append(errs, n.fwd.stop())
+		errs = append(errs, n.StopForwarding())
 		if n.slirp != nil {
 			errs = append(errs, n.slirp.stop())
 		}
