@@ -89,7 +89,8 @@ type command struct {
 	master, slave int       // the pseudo-terminal, with Process.Tty; else -1
 	tty           *ttyProxy // copies stdin → master → stdout, with Process.Tty
 
-	fakeOwnership bool // start the command under the fake-ownership seccomp filter
+	fakeOwnership bool        // start the command under the fake-ownership seccomp filter
+	cred          *credential // the role's user, when it is not root
 
 	pid   int
 	pidfd int // -1 when the kernel has no pidfds
@@ -147,6 +148,14 @@ func prepare() (*command, error) {
 	if len(c.argv) == 0 {
 		return nil, errors.New("the role has no command to run")
 	}
+	if u := p.User; u != "" && u != "root" && u != "0" && u != "0:0" {
+		if c.cred, err = lookupUser("/", u); err != nil {
+			return nil, err
+		}
+		if c.cred.home != "" {
+			c.env = withHome(c.env, c.cred.home)
+		}
+	}
 	if c.path, err = lookPath(c.argv[0], p.Env); err != nil {
 		return nil, err
 	}
@@ -181,6 +190,9 @@ func (c *command) start() error {
 		Env:   c.env,
 		Files: []uintptr{0, 1, 2},
 		Sys:   &syscall.SysProcAttr{PidFD: &c.pidfd},
+	}
+	if c.cred != nil {
+		attr.Sys.Credential = &syscall.Credential{Uid: c.cred.uid, Gid: c.cred.gid, Groups: c.cred.groups}
 	}
 	if c.tty != nil {
 		s := uintptr(c.slave)
@@ -266,4 +278,17 @@ func reap(pid int) int {
 			return exitStatus(ws)
 		}
 	}
+}
+
+// withHome sets HOME to the role user's home directory when it is still
+// nook's default (/root): set by the image or nook.toml, it stays.
+func withHome(env []string, home string) []string {
+	for i, kv := range env {
+		if kv == "HOME=/root" {
+			out := append([]string(nil), env...)
+			out[i] = "HOME=" + home
+			return out
+		}
+	}
+	return env
 }

@@ -53,6 +53,10 @@ type Process struct {
 	Cwd   string   `json:"cwd"`   // working directory inside the new root
 	Tty   bool     `json:"tty"`   // allocate a pseudo-terminal inside and proxy the caller's terminal to it
 	Shell bool     `json:"shell"` // a shell: bash if the root has it, else sh; interactive (-i) with Tty (Args is ignored)
+	// User is who the command runs as: "" (root inside, you outside),
+	// NAME, UID, NAME:GROUP or UID:GID, looked up in the new root's
+	// /etc/passwd and /etc/group. Anyone but root needs the full id map.
+	User string `json:"user,omitempty"`
 }
 
 // Stdio are the caller's standard streams, handed to nook-init as its own

@@ -71,7 +71,7 @@ func (l launch) start() (int, error) {
 		ctx = context.Background()
 	}
 	if !inPod(l.role) {
-		spec, err := l.spec(store, snap, hostResolvConf())
+		spec, err := l.spec(store, snap, hostResolvConf(), idmap)
 		if err != nil {
 			return exitNook, err
 		}
@@ -88,7 +88,7 @@ func (l launch) start() (int, error) {
 	if err != nil {
 		return exitNook, err
 	}
-	spec, err := l.spec(store, snap, pod.ResolvConf())
+	spec, err := l.spec(store, snap, pod.ResolvConf(), idmap)
 	if err != nil {
 		return exitNook, err
 	}
@@ -187,9 +187,11 @@ func (l launch) run() error {
 }
 
 // spec turns the launch into what nook's init needs.
-func (l launch) spec(store *layers.Store, snap *layers.Snapshot, resolvConf []byte) (*rootless.Spec, error) {
+// idmap is the id map the role runs under: a user other than root needs
+// the full one.
+func (l launch) spec(store *layers.Store, snap *layers.Snapshot, resolvConf []byte, idmap rootless.IDMap) (*rootless.Spec, error) {
 	r := l.role
-	if r.User != "" && r.User != "root" && r.User != "0" {
+	if !rootUser(r.User) && idmap != rootless.IDMapFull {
 		return nil, userError{role: r.Name, user: r.User}
 	}
 	plan, err := mounts.PlanRole(l.env, r, snap, mounts.Options{
@@ -218,9 +220,13 @@ func (l launch) spec(store *layers.Store, snap *layers.Snapshot, resolvConf []by
 			Cwd:   r.Workdir,
 			Tty:   tty,
 			Shell: l.shell,
+			User:  r.User,
 		},
 	}, nil
 }
+
+// rootUser reports whether a role's user is root inside: you outside.
+func rootUser(u string) bool { return u == "" || u == "root" || u == "0" || u == "0:0" }
 
 // commandLine is the role's argv with args appended: to an array command
 // as they are, to a string command as "$@" (SPEC §5).
@@ -267,5 +273,5 @@ func (e userError) Error() string {
 }
 
 func (e userError) Hint() string {
-	return `remove "user" from the role, or set it to "root"`
+	return `remove "user" from the role, or map your subordinate ids: idmap = "full" in ` + env.UserConfigPath()
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 
 	"github.com/nookenv/nook/build"
@@ -47,10 +48,13 @@ func environment(store *layers.Store, e *env.Env, progress io.Writer) (*layers.S
 
 // rolesIDMap is the id map e's roles run under: the full map when the user
 // config asks for it and e has build steps (whose files then belong to
-// subordinate ids), else the single-id map. Only then is the user config
-// read; it is stored in *user when user is not nil.
+// subordinate ids) or a role whose user is not root, else the single-id
+// map. Only then is the user config read; it is stored in *user when user
+// is not nil.
 func rolesIDMap(e *env.Env, user **env.UserConfig) (rootless.IDMap, error) {
-	if len(e.Packages) == 0 && len(e.Setup) == 0 {
+	if len(e.Packages) == 0 && len(e.Setup) == 0 && !slices.ContainsFunc(e.RoleNames(), func(n string) bool {
+		return !rootUser(e.Roles[n].User)
+	}) {
 		return rootless.IDMapSingle, nil
 	}
 	u, err := env.LoadUserConfig(env.UserConfigPath())
