@@ -88,7 +88,7 @@ func Lookup(store *layers.Store, e *env.Env, lock *layers.Lock, idmap string) (*
 		}
 	}
 	plan, err := MakePlan(Input{
-		Platform: Platform(), Digest: pl.Digest, Manager: m, Packages: e.Packages, Versions: pl.Packages,
+		Platform: layers.HostPlatform(), Digest: pl.Digest, Manager: m, Packages: e.Packages, Versions: pl.Packages,
 		Setup: e.Setup, Env: e.Vars, IDMap: idmap,
 	})
 	if err != nil {
@@ -134,7 +134,7 @@ func (b *Builder) Build(ctx context.Context, e *env.Env, lock *layers.Lock) (*Re
 		}
 	}
 	in := Input{
-		Platform: Platform(), Digest: base.Digest, Manager: m, Packages: e.Packages, Versions: versions,
+		Platform: layers.HostPlatform(), Digest: base.Digest, Manager: m, Packages: e.Packages, Versions: versions,
 		Setup: e.Setup, Env: e.Vars, IDMap: b.idmap(),
 	}
 	plan, err := MakePlan(in)
@@ -159,7 +159,7 @@ func (b *Builder) Build(ctx context.Context, e *env.Env, lock *layers.Lock) (*Re
 			ids = append(ids, st.Key)
 		}
 		rec := layers.EnvRecord{
-			Key: plan.Top, Ref: e.Image, Digest: base.Digest, Platform: Platform(),
+			Key: plan.Top, Ref: e.Image, Digest: base.Digest, Platform: layers.HostPlatform(),
 			ProjectDir: e.ProjectDir, Layers: ids, Config: base.Config,
 		}
 		if err := b.Store.RecordEnv(rec); err != nil {
@@ -179,7 +179,7 @@ func (b *Builder) Build(ctx context.Context, e *env.Env, lock *layers.Lock) (*Re
 			entry.Packages[n] = versionOf(plan, n)
 		}
 	}
-	res.Lock, res.LockChanged = withEntry(lock, Platform(), entry)
+	res.Lock, res.LockChanged = withEntry(lock, layers.HostPlatform(), entry)
 	return res, nil
 }
 
@@ -396,7 +396,7 @@ func lockEntry(lock *layers.Lock, e *env.Env) *layers.PlatformLock {
 	if lock == nil {
 		return nil
 	}
-	pl := lock.Platforms[Platform()]
+	pl := lock.Platforms[layers.HostPlatform()]
 	if pl == nil || pl.Image != e.ImageRef || pl.Digest == "" {
 		return nil
 	}
@@ -406,7 +406,7 @@ func lockEntry(lock *layers.Lock, e *env.Env) *layers.PlatformLock {
 // withEntry returns lock with platform's entry set to pl, and whether that
 // changed it.
 func withEntry(lock *layers.Lock, platform string, pl *layers.PlatformLock) (*layers.Lock, bool) {
-	out := &layers.Lock{Version: 1, Platforms: map[string]*layers.PlatformLock{}}
+	out := &layers.Lock{Version: layers.LockVersion, Platforms: map[string]*layers.PlatformLock{}}
 	if lock != nil {
 		maps.Copy(out.Platforms, lock.Platforms)
 	}

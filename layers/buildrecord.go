@@ -89,18 +89,11 @@ func (s *Store) LookupEnv(top string) (*Snapshot, error) {
 }
 
 // envLowers turns an environment's layer ids into layer directories, each
-// checked by a stat. A layer that occurs more than once is stacked once, at
-// its topmost place (as snapshotOf does).
+// checked by a stat and stacked once (stackOnce).
 func (s *Store) envLowers(e *EnvRecord) ([]string, error) {
-	top := map[string]int{}
-	for i, l := range e.Layers {
-		top[l] = i
-	}
-	lowers := make([]string, 0, len(top))
-	for i, l := range e.Layers {
-		if top[l] != i {
-			continue
-		}
+	ids := stackOnce(e.Layers)
+	lowers := make([]string, 0, len(ids))
+	for _, l := range ids {
 		dir := s.LayerPath(l)
 		if dir == "" {
 			return nil, fmt.Errorf("looking up environment %s: layer %q is not a sha256 digest", e.Key, l)
@@ -119,7 +112,7 @@ func (s *Store) envLowers(e *EnvRecord) ([]string, error) {
 // RecordProject notes where project id lives, so that gc finds its nook.lock
 // (beside file). It writes only when the record changes.
 func (s *Store) RecordProject(id, dir, file string) error {
-	if id == "" || id == "." || id == ".." || strings.ContainsAny(id, "/\x00") {
+	if !validName(id) {
 		return fmt.Errorf("recording project %q: not a project id", id)
 	}
 	if err := os.MkdirAll(s.path(projectsDir), 0o700); err != nil {

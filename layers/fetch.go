@@ -24,7 +24,7 @@ func (s *Store) fetchLayers(ctx context.Context, cancel context.CancelFunc, laye
 		if l.diffID.Algorithm != "sha256" || l.digest.Hex != "" && l.digest.Algorithm != "sha256" {
 			return fmt.Errorf("layer %s: only sha256 digests are supported", l.label())
 		}
-		if s.hasLayer(l) {
+		if s.HasLayer(l.diffID.String()) {
 			rep.report(Progress{Phase: PhaseCached, Layer: l.label(), Done: l.size, Total: l.size})
 			continue
 		}
@@ -48,12 +48,6 @@ func (s *Store) fetchLayers(ctx context.Context, cancel context.CancelFunc, laye
 	return g.Wait()
 }
 
-// hasLayer reports whether the layer's directory is in the store.
-func (s *Store) hasLayer(l layerSource) bool {
-	_, err := os.Stat(s.path(layersDir, l.diffID.Hex))
-	return err == nil
-}
-
 // fetchLayer puts one layer into the store under its lock: unpacked into a
 // fresh directory under tmp/, checked, then renamed to layers/<diffid-hex>.
 // Whatever fails, the directory under tmp/ is removed.
@@ -70,7 +64,7 @@ func (s *Store) fetchLayer(ctx context.Context, l layerSource, rep *reporter) er
 		}
 	}
 	defer lock.unlock()
-	if s.hasLayer(l) { // made by whoever held the lock
+	if s.HasLayer(l.diffID.String()) { // made by whoever held the lock
 		rep.report(Progress{Phase: PhaseCached, Layer: l.label(), Done: l.size, Total: l.size})
 		return nil
 	}

@@ -26,6 +26,10 @@ func hostPlatform() v1.Platform {
 	return p
 }
 
+// HostPlatform is the platform nook runs on as nook.lock and image indexes
+// name it: "linux/amd64", "linux/arm64", "linux/arm/v7".
+func HostPlatform() string { return hostPlatform().String() }
+
 // platformFor returns the platform a pull is for: spec ("linux/arm64",
 // "linux/arm/v7") or, when spec is empty, the host's.
 func platformFor(spec string) (v1.Platform, error) {

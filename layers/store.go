@@ -80,7 +80,7 @@ func (s *Store) Lookup(ref string) (*Snapshot, error) {
 	if r.Kind == KindHost {
 		return hostSnapshot(s.hostRoot)
 	}
-	return s.lookup(ref, r, hostPlatform().String())
+	return s.lookup(ref, r, HostPlatform())
 }
 
 // lookup reads the records of r on platform.
@@ -120,20 +120,12 @@ func (s *Store) lookup(written string, r Reference, platform string) (*Snapshot,
 	return s.snapshotOf(written, &ir)
 }
 
-// snapshotOf builds the snapshot of an image record. A layer that occurs
-// more than once in an image is stacked once, at its topmost place: its
-// upper copy hides everything the lower copy holds, so the result is the
-// same, and overlayfs does not take one directory twice.
+// snapshotOf builds the snapshot of an image record, each layer stacked
+// once (stackOnce).
 func (s *Store) snapshotOf(ref string, ir *imageRecord) (*Snapshot, error) {
-	top := map[string]int{}
-	for i, d := range ir.Layers {
-		top[d] = i
-	}
-	lowers := make([]string, 0, len(top))
-	for i, d := range ir.Layers {
-		if top[d] != i {
-			continue
-		}
+	ids := stackOnce(ir.Layers)
+	lowers := make([]string, 0, len(ids))
+	for _, d := range ids {
 		dir, err := s.layerDir(d)
 		if err != nil {
 			return nil, fmt.Errorf("looking up %s: image %s: %w", ref, ir.Digest, err)
@@ -147,6 +139,24 @@ func (s *Store) snapshotOf(ref string, ir *imageRecord) (*Snapshot, error) {
 		lowers = append(lowers, dir)
 	}
 	return &Snapshot{Ref: ref, Digest: ir.Digest, Lowers: lowers, Config: ir.Config}, nil
+}
+
+// stackOnce returns the layer ids of a stack, bottom first, with a layer
+// that occurs more than once kept at its topmost place only: its upper copy
+// hides everything the lower copy holds, so the result is the same, and
+// overlayfs does not take one directory twice.
+func stackOnce(ids []string) []string {
+	top := make(map[string]int, len(ids))
+	for i, id := range ids {
+		top[id] = i
+	}
+	out := make([]string, 0, len(top))
+	for i, id := range ids {
+		if top[id] == i {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // layerDir is where the layer with the given DiffID lives.
