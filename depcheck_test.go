@@ -27,6 +27,7 @@ var allowed = map[string][]string{
 	"templates":          {},
 	"internal/testimage": {},
 	"bench/mkimage":      {"internal/testimage"},
+	"bench/registry":     {"internal/testimage"},
 	"watch":              {},
 	"supervise":          {"env"},
 	"build":              {"env", "layers", "mounts", "rootless"},

@@ -6,15 +6,13 @@
 # mmdebstrap) from the repository root:   bash bench/build.sh [COLD_RUNS] [NOOP_RUNS]
 # Needs: hyperfine, podman, runc, mmdebstrap (Debian packages) and Debian's
 # mirror. NOOK_BIN and REGISTRY_BIN may name prebuilt binaries of ./cmd/nook
-# and of the registry below (for a user whose Go cannot build the module).
+# and of ./bench/registry (for a user whose Go cannot build the module).
 set -euo pipefail
 cold_runs=${1:-5}
 noop_runs=${2:-30}
 work=$(mktemp -d /tmp/nook-bench-build.XXXXXX)
-src=""
 cleanup() {
 	[ -n "${registry_pid:-}" ] && kill "$registry_pid" 2>/dev/null
-	[ -n "$src" ] && rm -rf "$src"
 	podman --root "$work/podman" --runroot "$work/podman-run" unshare rm -rf "$work/podman" 2>/dev/null || true
 	chmod -R u+w "$work" 2>/dev/null
 	rm -rf "$work"
@@ -30,40 +28,7 @@ if [ -z "$nook" ]; then
 	nook=$work/nook
 fi
 if [ -z "$registry" ]; then
-	src=$(mktemp -d bench/_registry.XXXXXX) # inside the module: it imports internal/testimage
-	cat >"$src/main.go" <<'GO'
-// Command registry serves the Debian test image as bench/debian:bookworm
-// on a loopback port, prints host:port and serves until killed.
-package main
-
-import (
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
-
-	"github.com/nookenv/nook/internal/testimage"
-)
-
-func main() {
-	img, err := testimage.Debian()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "registry:", err)
-		os.Exit(1)
-	}
-	reg := testimage.NewRegistry()
-	defer reg.Close()
-	if _, err := reg.Push("bench/debian:bookworm", img); err != nil {
-		fmt.Fprintln(os.Stderr, "registry:", err)
-		os.Exit(1)
-	}
-	fmt.Println(reg.Host)
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
-	<-sig
-}
-GO
-	go build -o "$work/registry" "./$src"
+	go build -o "$work/registry" ./bench/registry
 	registry=$work/registry
 fi
 mkfifo "$work/host"

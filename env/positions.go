@@ -4,7 +4,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // BurntSushi/toml keeps the positions of keys to itself, so nook finds them
@@ -337,7 +336,7 @@ func (s *scanner) escape(b *strings.Builder) {
 	n, err := strconv.ParseUint(s.src[s.i:s.i+digits], 16, 32)
 	s.advance(digits)
 	if err == nil {
-		b.WriteString(string(utf8.AppendRune(nil, rune(n))))
+		b.WriteRune(rune(n))
 	}
 }
 

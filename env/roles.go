@@ -1,12 +1,11 @@
 package env
 
 import (
-	"cmp"
+	"fmt"
 	"math"
 	"path"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -27,8 +26,7 @@ func (d *projectDecoder) roles(key []string, v any) map[string]*RoleConfig {
 	}
 	names := sortedKeys(m)
 	slices.SortStableFunc(names, func(a, b string) int {
-		pa, pb := d.pos.key(child(key, a)), d.pos.key(child(key, b))
-		return cmp.Or(cmp.Compare(pa.Line, pb.Line), cmp.Compare(pa.Col, pb.Col))
+		return byPosition(d.pos.key(child(key, a)), d.pos.key(child(key, b)))
 	})
 	out := make(map[string]*RoleConfig, len(m))
 	for _, name := range names {
@@ -175,7 +173,7 @@ func (d *projectDecoder) rolePorts(role string, key []string, v any) []Port {
 		if !ok {
 			hint := ""
 			if n, isInt := e.(int64); isInt {
-				hint = "write ports as strings, e.g. \"" + itoa(n) + ":" + itoa(n) + "\""
+				hint = fmt.Sprintf("write ports as strings, e.g. \"%d:%d\"", n, n)
 			}
 			d.failElem(key, i, hint, "expected a string like \"8080:80\", found %s", typeName(e))
 			continue
@@ -285,5 +283,3 @@ func checkGlob(g string) error {
 	}
 	return nil
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

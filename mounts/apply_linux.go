@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -72,7 +73,7 @@ func (a *applier) fail(op *Op, call string, err error) *MountError {
 	if op.Kind == OpOverlay {
 		e.FSType = "overlay"
 	}
-	e.Flags = strings.Join(append(append([]string{}, op.Options...), op.Flags...), ",")
+	e.Flags = strings.Join(slices.Concat(op.Options, op.Flags), ",")
 	return e
 }
 

@@ -162,8 +162,7 @@ func (a *applier) overlayClassic(op *Op) error {
 		data += "," + o
 	}
 	if len(data) >= os.Getpagesize() {
-		e := a.fail(op, "mount", fmt.Errorf("%d layers do not fit in one page of mount options: %w", len(op.Lowers), unix.E2BIG))
-		return e
+		return a.fail(op, "mount", fmt.Errorf("%d layers do not fit in one page of mount options: %w", len(op.Lowers), unix.E2BIG))
 	}
 	cwd, err := unix.Open(".", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {

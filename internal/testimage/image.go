@@ -7,13 +7,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
-	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // BusyboxPath is where Debian's busybox-static installs its binary.
@@ -31,14 +31,9 @@ func Available() string {
 	return ""
 }
 
-// Layer makes an image layer from a tar stream, compressed with gzip or,
-// when zstd is set, with zstd.
-func Layer(tarball_ []byte, zstd bool) (v1.Layer, error) {
-	opener := func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(tarball_)), nil }
-	if zstd {
-		return tarball.LayerFromOpener(opener, tarball.WithCompression("zstd"), tarball.WithMediaType(types.OCILayerZStd))
-	}
-	return tarball.LayerFromOpener(opener)
+// Layer makes a gzip-compressed image layer from a tar stream.
+func Layer(tarStream []byte) (v1.Layer, error) {
+	return tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(tarStream)), nil })
 }
 
 // Image stacks layers made from the given tar streams into an image whose
@@ -46,7 +41,7 @@ func Layer(tarball_ []byte, zstd bool) (v1.Layer, error) {
 func Image(layerTars ...[]byte) (v1.Image, error) {
 	img := empty.Image
 	for i, t := range layerTars {
-		l, err := Layer(t, false)
+		l, err := Layer(t)
 		if err != nil {
 			return nil, fmt.Errorf("making layer %d: %w", i, err)
 		}
@@ -68,13 +63,9 @@ func Image(layerTars ...[]byte) (v1.Image, error) {
 //	layer 2: a whiteout of /lower/gone.txt, /opaque made opaque with
 //	         /opaque/new.txt, /etc/motd
 func BusyboxLayers() ([][]byte, error) {
-	bin, err := os.ReadFile(BusyboxPath)
+	bin, applets, err := busybox()
 	if err != nil {
-		return nil, fmt.Errorf("reading busybox: %w", err)
-	}
-	list, err := exec.Command(BusyboxPath, "--list").Output()
-	if err != nil {
-		return nil, fmt.Errorf("listing busybox applets: %w", err)
+		return nil, err
 	}
 	base := []Entry{
 		Dir("bin"), {Name: "bin/busybox", Body: bin, Mode: 0o755},
@@ -85,10 +76,8 @@ func BusyboxLayers() ([][]byte, error) {
 		Dir("lower"), File("lower/gone.txt", "gone\n"), File("lower/kept.txt", "kept\n"),
 		Dir("opaque"), File("opaque/old.txt", "old\n"),
 	}
-	for _, applet := range strings.Fields(string(list)) {
-		if applet != "busybox" {
-			base = append(base, Symlink("bin/"+applet, "busybox"))
-		}
+	for _, applet := range applets {
+		base = append(base, Symlink("bin/"+applet, "busybox"))
 	}
 	top := []Entry{
 		Dir("lower"), {Name: "lower/.wh.gone.txt", Mode: 0o644},
@@ -111,29 +100,37 @@ func Busybox() (v1.Image, error) {
 // directory at dir: /bin/busybox with a symlink per applet, /etc, /tmp,
 // /proc and /dev mount points. It is what bwrap gets in the benchmarks.
 func WriteRootfs(dir string) error {
-	list, err := exec.Command(BusyboxPath, "--list").Output()
+	bin, applets, err := busybox()
 	if err != nil {
-		return fmt.Errorf("listing busybox applets: %w", err)
+		return err
 	}
 	for _, d := range []string{"bin", "etc", "tmp", "proc", "dev", "root"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			return err
 		}
 	}
-	bin, err := os.ReadFile(BusyboxPath)
-	if err != nil {
-		return fmt.Errorf("reading busybox: %w", err)
-	}
 	if err := os.WriteFile(filepath.Join(dir, "bin/busybox"), bin, 0o755); err != nil {
 		return err
 	}
-	for _, applet := range strings.Fields(string(list)) {
-		if applet == "busybox" {
-			continue
-		}
+	for _, applet := range applets {
 		if err := os.Symlink("busybox", filepath.Join(dir, "bin", applet)); err != nil {
 			return err
 		}
 	}
 	return os.WriteFile(filepath.Join(dir, "etc/passwd"), []byte("root:x:0:0:root:/root:/bin/sh\n"), 0o644)
+}
+
+// busybox returns the host's busybox binary and its applets other than
+// busybox itself.
+func busybox() ([]byte, []string, error) {
+	bin, err := os.ReadFile(BusyboxPath)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading busybox: %w", err)
+	}
+	list, err := exec.Command(BusyboxPath, "--list").Output()
+	if err != nil {
+		return nil, nil, fmt.Errorf("listing busybox applets: %w", err)
+	}
+	applets := slices.DeleteFunc(strings.Fields(string(list)), func(a string) bool { return a == "busybox" })
+	return bin, applets, nil
 }
