@@ -1,8 +1,6 @@
 package rootless
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -88,20 +86,14 @@ func loadFullMap() (*fullMap, error) {
 // subIDRange returns the first range of file that belongs to one of
 // names (a user's name or numeric id), as in "name:100000:65536".
 func subIDRange(file string, names []string) (IDRange, error) {
-	b, err := os.ReadFile(file)
+	entries, err := readIDFile(file)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return IDRange{}, fmt.Errorf("mapping the full id range: %s does not exist", file)
 		}
 		return IDRange{}, fmt.Errorf("mapping the full id range: %w", err)
 	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		f := strings.Split(line, ":")
+	for _, f := range entries {
 		if len(f) != 3 {
 			continue
 		}
@@ -230,12 +222,9 @@ func (m *fullMap) start(cmd *exec.Cmd) (io.Closer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
+	if err := startNamespaced(cmd); err != nil {
 		g.Close()
-		if uerr := newUsernsError(err); uerr != nil {
-			return nil, uerr
-		}
-		return nil, fmt.Errorf("starting %s: %w", cmd.Args[0], err)
+		return nil, err
 	}
 	if err := g.open(cmd.Process.Pid); err != nil {
 		_ = cmd.Process.Kill()

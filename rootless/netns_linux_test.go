@@ -433,7 +433,7 @@ func TestNetworkSlirpDiesWithPod(t *testing.T) {
 	if c.report.Notice != "" {
 		t.Skipf("no slirp4netns here: %s", c.report.Notice)
 	}
-	pids := childPids(t, c.cmd.Process.Pid)
+	pids := children(t, c.cmd.Process.Pid)
 	if len(pids) != 1 {
 		t.Fatalf("the pod has children %v, want one slirp4netns", pids)
 	}
@@ -449,39 +449,9 @@ func TestNetworkSlirpDiesWithPod(t *testing.T) {
 	// kill -9 of the pod: slirp4netns sees its exit descriptor close.
 	c.cmd.Process.Kill()
 	c.cmd.Wait()
-	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
-	for {
-		n, err := unix.Poll(fds, int(dialTimeout/time.Millisecond))
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			t.Fatalf("slirp4netns (pid %d) still runs %v after its pod was killed", slirpPid, dialTimeout)
-		}
-		return
+	if !exits(t, pidfd, dialTimeout) {
+		t.Fatalf("slirp4netns (pid %d) still runs %v after its pod was killed", slirpPid, dialTimeout)
 	}
-}
-
-// childPids are the children of every thread of pid.
-func childPids(t *testing.T, pid int) []int {
-	t.Helper()
-	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
-	if err != nil || len(tasks) == 0 {
-		t.Skipf("cannot list the children of %d (/proc/PID/task/TID/children): %v", pid, err)
-	}
-	var pids []int
-	for _, f := range tasks {
-		b, _ := os.ReadFile(f)
-		for _, s := range strings.Fields(string(b)) {
-			if n, err := strconv.Atoi(s); err == nil {
-				pids = append(pids, n)
-			}
-		}
-	}
-	return pids
 }
 
 func TestNetworkWithoutSlirp(t *testing.T) {

@@ -136,12 +136,8 @@ func startPod(o PodOptions) error {
 		if gate, err = StartWithFullMap(cmd); err == nil {
 			defer gate.Close()
 		}
-	} else if err = cmd.Start(); err != nil {
-		if uerr := newUsernsError(err); uerr != nil {
-			err = uerr
-		} else {
-			err = fmt.Errorf("starting nook-pod: %w", err)
-		}
+	} else {
+		err = startNamespaced(cmd)
 	}
 	optR.Close()
 	readyW.Close()

@@ -140,24 +140,26 @@ func recvPodMessage(c *net.UnixConn, buf []byte, v any) ([]*os.File, error) {
 	if n == 0 && ferr == nil && len(files) == 0 {
 		return nil, io.EOF
 	}
-	closeAll := func() {
-		for _, f := range files {
-			f.Close()
-		}
-	}
 	switch {
 	case ferr != nil:
-		closeAll()
+		closeFiles(files)
 		return nil, ferr
 	case flags&(syscall.MSG_TRUNC|syscall.MSG_CTRUNC) != 0:
-		closeAll()
+		closeFiles(files)
 		return nil, errors.New("message truncated")
 	}
 	if err := json.Unmarshal(buf[:n], v); err != nil {
-		closeAll()
+		closeFiles(files)
 		return nil, fmt.Errorf("decoding a message: %w", err)
 	}
 	return files, nil
+}
+
+// closeFiles closes the descriptors a message brought.
+func closeFiles(files []*os.File) {
+	for _, f := range files {
+		f.Close()
+	}
 }
 
 // podFiles are the descriptors of an SCM_RIGHTS control message.

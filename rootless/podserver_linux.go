@@ -379,10 +379,3 @@ func (s *podServer) relay(c *net.UnixConn, init *localInit) (status uint32, ok b
 		}
 	}
 }
-
-// closeFiles closes the descriptors a message brought.
-func closeFiles(files []*os.File) {
-	for _, f := range files {
-		f.Close()
-	}
-}

@@ -2,7 +2,8 @@ package rootless
 
 import (
 	"fmt"
-	"strings"
+	"net"
+	"strconv"
 )
 
 // Port is a port published by a role, as the pod sees it: HostIP:HostPort
@@ -18,24 +19,17 @@ type Port struct {
 
 // String writes the port as nook.toml does: [HOST_IP:]HOST_PORT:ROLE_PORT/PROTO.
 func (p Port) String() string {
-	host := fmt.Sprint(p.HostPort)
-	switch {
-	case strings.Contains(p.HostIP, ":"):
-		host = "[" + p.HostIP + "]:" + host
-	case p.HostIP != "":
-		host = p.HostIP + ":" + host
-	}
-	return fmt.Sprintf("%s:%d/%s", host, p.RolePort, p.Proto)
+	return fmt.Sprintf("%s:%d/%s", p.host(), p.RolePort, p.Proto)
 }
 
 // hostPort names the host side of p for messages: "8080/tcp" or
 // "127.0.0.1:8080/tcp".
-func (p Port) hostPort() string {
-	switch {
-	case strings.Contains(p.HostIP, ":"):
-		return fmt.Sprintf("[%s]:%d/%s", p.HostIP, p.HostPort, p.Proto)
-	case p.HostIP != "":
-		return fmt.Sprintf("%s:%d/%s", p.HostIP, p.HostPort, p.Proto)
+func (p Port) hostPort() string { return p.host() + "/" + p.Proto }
+
+// host is [HOST_IP:]HOST_PORT, an IPv6 address in brackets.
+func (p Port) host() string {
+	if p.HostIP == "" {
+		return strconv.Itoa(p.HostPort)
 	}
-	return fmt.Sprintf("%d/%s", p.HostPort, p.Proto)
+	return net.JoinHostPort(p.HostIP, strconv.Itoa(p.HostPort))
 }

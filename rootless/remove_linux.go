@@ -63,11 +63,8 @@ func removeInUserns(path string) error {
 			return err
 		}
 		defer gate.Close()
-	} else if err := cmd.Start(); err != nil {
-		if uerr := newUsernsError(err); uerr != nil {
-			return uerr
-		}
-		return fmt.Errorf("starting %s: %w", RemoveName, err)
+	} else if err := startNamespaced(cmd); err != nil {
+		return err
 	}
 	if err := cmd.Wait(); err != nil {
 		if msg := strings.TrimSpace(stderr.String()); msg != "" {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"runtime"
@@ -34,7 +35,7 @@ import (
 // through newuidmap and newgidmap; without a range or the helpers it fails
 // before starting anything, with a Hint.
 func Run(ctx context.Context, spec *Spec, stdio Stdio) (int, error) {
-	o := initOptions{flags: cloneFlags(spec), userns: true}
+	o := initOptions{flags: cloneFlags(spec)}
 	switch spec.IDMap {
 	case IDMapSingle:
 	case IDMapFull:
@@ -87,10 +88,9 @@ func cloneFlags(spec *Spec) uintptr {
 
 // initOptions say how startInit starts nook-init.
 type initOptions struct {
-	flags  uintptr  // the namespaces to create
-	userns bool     // flags hold CLONE_NEWUSER: map the caller to root in it
-	netns  *os.File // a network namespace for nook-init to join (Spec.NetNS), or nil
-	full   *fullMap // with userns: map the user's subordinate ids too (Spec.IDMap)
+	flags uintptr  // the namespaces to create; with CLONE_NEWUSER, the caller is root in it
+	netns *os.File // a network namespace for nook-init to join (Spec.NetNS), or nil
+	full  *fullMap // with CLONE_NEWUSER: map the user's subordinate ids too (Spec.IDMap)
 }
 
 // localInit is nook-init as a child of this process.
@@ -131,7 +131,7 @@ func startInit(spec *Spec, stdio Stdio, o initOptions) (*localInit, error) {
 		Setsid:     true,
 		Pdeathsig:  syscall.SIGKILL,
 	}
-	if o.userns {
+	if o.flags&syscall.CLONE_NEWUSER != 0 {
 		attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getuid(), Size: 1}}
 		attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}}
 		attr.GidMappingsEnableSetgroups = false
@@ -146,38 +146,17 @@ func startInit(spec *Spec, stdio Stdio, o initOptions) (*localInit, error) {
 		ExtraFiles:  extra,
 		SysProcAttr: attr,
 	}
-	var gate *idmapGate
+	var gate io.Closer
 	if o.full != nil {
-		if gate, err = o.full.gate(cmd); err != nil {
-			specR.Close()
-			statusW.Close()
-			statusR.Close()
-			return nil, err
-		}
+		gate, err = o.full.start(cmd)
+	} else {
+		err = startNamespaced(cmd)
 	}
-	err = cmd.Start()
 	specR.Close()
 	statusW.Close()
 	if err != nil {
 		statusR.Close()
-		if gate != nil {
-			gate.Close()
-		}
-		if o.userns {
-			if uerr := newUsernsError(err); uerr != nil {
-				return nil, uerr
-			}
-		}
-		return nil, fmt.Errorf("starting nook-init: %w", err)
-	}
-	if gate != nil {
-		if err := gate.open(cmd.Process.Pid); err != nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-			gate.Close()
-			statusR.Close()
-			return nil, err
-		}
+		return nil, err
 	}
 	// A failed write (the init died early) shows in its exit and message.
 	_, _ = specW.Write(payload)

@@ -99,8 +99,9 @@ func lookupUser(root, spec string) (*credential, error) {
 	return c, nil
 }
 
-// readIDFile reads a passwd or group file as colon-separated fields, one
-// entry a line; comments and blank lines are skipped.
+// readIDFile reads a passwd, group, subuid or subgid file as
+// colon-separated fields, one entry a line; comments and blank lines are
+// skipped.
 func readIDFile(path string) ([][]string, error) {
 	f, err := os.Open(path)
 	if err != nil {

@@ -4,10 +4,27 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 )
+
+// startNamespaced starts cmd, a re-execution of nook in new namespaces.
+// When they include a user namespace, a refusal that looks like the
+// kernel's is a usernsError, with its hint.
+func startNamespaced(cmd *exec.Cmd) error {
+	err := cmd.Start()
+	if err == nil {
+		return nil
+	}
+	if cmd.SysProcAttr.Cloneflags&syscall.CLONE_NEWUSER != 0 {
+		if uerr := newUsernsError(err); uerr != nil {
+			return uerr
+		}
+	}
+	return fmt.Errorf("starting %s: %w", cmd.Args[0], err)
+}
 
 // usernsError is the kernel refusing nook-init's new namespaces, which for
 // an unprivileged user almost always means the user namespace.

@@ -32,7 +32,7 @@ func forEachWorld(t *testing.T, f func(t *testing.T, w *world)) {
 func hostWorld(t testing.TB) *world {
 	return &world{
 		name:   "host",
-		path:   "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		path:   defaultPath,
 		shared: t.TempDir(),
 		plan:   func(testing.TB) *mounts.Plan { return &mounts.Plan{} },
 	}
