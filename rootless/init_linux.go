@@ -148,7 +148,7 @@ func prepare() (*command, error) {
 	if len(c.argv) == 0 {
 		return nil, errors.New("the role has no command to run")
 	}
-	if u := p.User; u != "" && u != "root" && u != "0" && u != "0:0" {
+	if u := p.User; !RootUser(u) {
 		if c.cred, err = lookupUser("/", u); err != nil {
 			return nil, err
 		}

@@ -9,6 +9,10 @@ import (
 	"strings"
 )
 
+// RootUser reports whether a role's user (Process.User) is root inside,
+// which is you outside: "", "root", "0" or "0:0".
+func RootUser(u string) bool { return u == "" || u == "root" || u == "0" || u == "0:0" }
+
 // credential is who a role's command runs as inside its namespaces.
 type credential struct {
 	uid, gid uint32

@@ -22,7 +22,7 @@ func Self() (Owner, error) {
 
 // ProcessOwner reads the start time of process pid.
 func ProcessOwner(pid int) (Owner, error) {
-	start, err := startTime(pid)
+	_, start, err := procStat(pid)
 	if err != nil {
 		return Owner{}, err
 	}
@@ -35,51 +35,31 @@ func (o Owner) Alive() bool {
 	if o.Pid <= 0 {
 		return false
 	}
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", o.Pid))
-	if err != nil {
-		return false
-	}
-	fields, err := statFields(data)
-	if err != nil || fields[0] == "Z" || fields[0] == "X" {
-		return false
-	}
-	start, err := strconv.ParseUint(fields[19], 10, 64)
-	return err == nil && start == o.Start
+	state, start, err := procStat(o.Pid)
+	return err == nil && state != "Z" && state != "X" && start == o.Start
 }
 
-// startTime is field 22 (starttime) of /proc/PID/stat.
-func startTime(pid int) (uint64, error) {
+// procStat reads the state (field 3) and the start time (field 22,
+// starttime) of process pid from /proc/PID/stat. The fields are counted
+// after the command name, which is in parentheses and may itself hold
+// spaces and ')'.
+func procStat(pid int) (state string, start uint64, err error) {
 	path := fmt.Sprintf("/proc/%d/stat", pid)
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return 0, fmt.Errorf("reading the start time of process %d: %w", pid, err)
+		return "", 0, fmt.Errorf("reading the start time of process %d: %w", pid, err)
 	}
-	fields, err := statFields(data)
-	if err != nil {
-		return 0, fmt.Errorf("reading %s: %w", path, err)
-	}
-	start, err := strconv.ParseUint(fields[19], 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("reading %s: starttime %q: %w", path, fields[19], err)
-	}
-	return start, nil
-}
-
-// statFields are the fields of a /proc/PID/stat line after the command
-// name, which is in parentheses and may itself hold spaces and ')': the
-// first is the state (field 3).
-func statFields(data []byte) ([]string, error) {
 	i := bytes.LastIndexByte(data, ')')
 	if i < 0 {
-		return nil, fmt.Errorf("no command name in %q", data)
+		return "", 0, fmt.Errorf("reading %s: no command name in %q", path, data)
 	}
 	fields := bytes.Fields(data[i+1:])
 	if len(fields) < 20 {
-		return nil, fmt.Errorf("%d fields after the command name, want at least 20", len(fields))
+		return "", 0, fmt.Errorf("reading %s: %d fields after the command name, want at least 20", path, len(fields))
 	}
-	out := make([]string, len(fields))
-	for j, f := range fields {
-		out[j] = string(f)
+	start, err = strconv.ParseUint(string(fields[19]), 10, 64)
+	if err != nil {
+		return "", 0, fmt.Errorf("reading %s: starttime %q: %w", path, fields[19], err)
 	}
-	return out, nil
+	return string(fields[0]), start, nil
 }

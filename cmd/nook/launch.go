@@ -32,31 +32,64 @@ type launch struct {
 	background  bool
 
 	// For roles run by nook up: out receives the role's stdout and stderr
-	// (nil: nook's own), portsChecked says that up checked every published
-	// port before it started anything, and pod is up's connection to the
-	// project's pod (nil: join it for this run).
+	// (nil: nook's own), and portsChecked says that up checked every
+	// published port before it started anything.
 	out          *os.File
 	portsChecked bool
-	pod          *podJoiner
+
+	// Shared by the roles one command runs: pod is the command's
+	// connection to the project's pod (nil: join it for this run), built
+	// its environment (nil: this launch looks it up itself).
+	pod   *podJoiner
+	built *built
+}
+
+// built is the project's environment as its roles run in it: the store,
+// the snapshot and the roles' id map (see environment). The roles of one
+// command share it, so that it is looked up (or built) once.
+type built struct {
+	mu    sync.Mutex // held by ensure: roles starting at once wait for one build
+	store *layers.Store
+	snap  *layers.Snapshot
+	idmap rootless.IDMap
+}
+
+// ensure opens the store and looks up (or builds) e's environment, unless
+// b holds it already. A failure leaves b empty: the next call tries again.
+func (b *built) ensure(e *env.Env) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.snap != nil {
+		return nil
+	}
+	store, err := openStore()
+	if err != nil {
+		return err
+	}
+	snap, idmap, err := environment(store, e, os.Stderr)
+	if err != nil {
+		return err
+	}
+	b.store, b.snap, b.idmap = store, snap, idmap
+	return nil
 }
 
 // start builds what is missing, plans the mounts and runs the process,
 // returning its exit status; with an error, the status nook should end
 // with (125 for nook's own failures, as rootless.Run returns them).
 func (l launch) start() (int, error) {
-	store, err := openStore()
-	if err != nil {
-		return exitNook, err
+	b := l.built
+	if b == nil {
+		b = &built{}
 	}
-	snap, idmap, err := environment(store, l.env, os.Stderr)
-	if err != nil {
+	if err := b.ensure(l.env); err != nil {
 		return exitNook, err
 	}
 	if len(l.role.Volumes) > 0 {
 		// Builds record their project; a project that never builds (the
 		// "host" base) is recorded here, so that its volumes are listed
 		// by its directory and gc --volumes knows when it is gone.
-		if err := store.RecordProject(l.env.ProjectID, l.env.ProjectDir, l.env.File); err != nil {
+		if err := b.store.RecordProject(l.env.ProjectID, l.env.ProjectDir, l.env.File); err != nil {
 			return exitNook, err
 		}
 	}
@@ -71,12 +104,11 @@ func (l launch) start() (int, error) {
 		ctx = context.Background()
 	}
 	if !inPod(l.role) {
-		spec, err := l.spec(store, snap, hostResolvConf(), idmap)
+		spec, err := l.spec(b, hostResolvConf())
 		if err != nil {
 			return exitNook, err
 		}
-		spec.StopTimeout = l.stopTimeout
-		spec.IDMap = idmap
+		spec.IDMap = b.idmap
 		return rootless.Run(ctx, spec, l.stdio())
 	}
 	pods := l.pod
@@ -84,15 +116,14 @@ func (l launch) start() (int, error) {
 		pods = &podJoiner{env: l.env}
 		defer pods.close()
 	}
-	pod, err := pods.join()
+	pod, err := pods.join(b.idmap)
 	if err != nil {
 		return exitNook, err
 	}
-	spec, err := l.spec(store, snap, pod.ResolvConf(), idmap)
+	spec, err := l.spec(b, pod.ResolvConf())
 	if err != nil {
 		return exitNook, err
 	}
-	spec.StopTimeout = l.stopTimeout
 	return pod.Run(ctx, spec, l.stdio(), ports)
 }
 
@@ -111,18 +142,15 @@ type podJoiner struct {
 	pod *rootless.Pod
 }
 
-// join connects to the project's pod, starting it if none runs.
-func (j *podJoiner) join() (*rootless.Pod, error) {
+// join connects to the project's pod, starting it under idmap (the id
+// map of the project's roles, rolesIDMap) if none runs.
+func (j *podJoiner) join(idmap rootless.IDMap) (*rootless.Pod, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.pod != nil {
 		return j.pod, nil
 	}
-	idmap, err := rolesIDMap(j.env, nil)
-	if err != nil {
-		return nil, err
-	}
-	pod, err := rootless.JoinPod(rootless.PodOptions{Dir: podDir(j.env), Project: j.env.ProjectID, Name: j.env.Project,
+	pod, err := rootless.JoinPod(rootless.PodOptions{Dir: podDir(j.env.ProjectID), Project: j.env.ProjectID, Name: j.env.Project,
 		Outbound: true, IDMap: idmap})
 	if err != nil {
 		return nil, err
@@ -186,17 +214,16 @@ func (l launch) run() error {
 	return nil
 }
 
-// spec turns the launch into what nook's init needs.
-// idmap is the id map the role runs under: a user other than root needs
-// the full one.
-func (l launch) spec(store *layers.Store, snap *layers.Snapshot, resolvConf []byte, idmap rootless.IDMap) (*rootless.Spec, error) {
+// spec turns the launch into what nook's init needs, in environment b.
+// A user other than root needs the full id map.
+func (l launch) spec(b *built, resolvConf []byte) (*rootless.Spec, error) {
 	r := l.role
-	if !rootUser(r.User) && idmap != rootless.IDMapFull {
+	if !rootless.RootUser(r.User) && b.idmap != rootless.IDMapFull {
 		return nil, userError{role: r.Name, user: r.User}
 	}
-	plan, err := mounts.PlanRole(l.env, r, snap, mounts.Options{
-		Scratch:    store.ScratchDir(),
-		VolumesDir: store.VolumesDir(l.env.ProjectID),
+	plan, err := mounts.PlanRole(l.env, r, b.snap, mounts.Options{
+		Scratch:    b.store.ScratchDir(),
+		VolumesDir: b.store.VolumesDir(l.env.ProjectID),
 		ResolvConf: resolvConf,
 	})
 	if err != nil {
@@ -210,13 +237,14 @@ func (l launch) spec(store *layers.Store, snap *layers.Snapshot, resolvConf []by
 		tty = false // several roles share the terminal, and ^C must stay nook's
 	}
 	return &rootless.Spec{
-		Plan:     plan,
-		Hostname: l.env.Hostname,
-		NewNet:   r.Network != env.NetworkHost,
-		Role:     r.Name,
+		Plan:        plan,
+		Hostname:    l.env.Hostname,
+		NewNet:      r.Network != env.NetworkHost,
+		Role:        r.Name,
+		StopTimeout: l.stopTimeout,
 		Process: rootless.Process{
 			Args:  commandLine(r, l.args),
-			Env:   processEnv(l.env, r, snap, tty),
+			Env:   processEnv(l.env, r, b.snap, tty),
 			Cwd:   r.Workdir,
 			Tty:   tty,
 			Shell: l.shell,
@@ -224,9 +252,6 @@ func (l launch) spec(store *layers.Store, snap *layers.Snapshot, resolvConf []by
 		},
 	}, nil
 }
-
-// rootUser reports whether a role's user is root inside: you outside.
-func rootUser(u string) bool { return u == "" || u == "root" || u == "0" || u == "0:0" }
 
 // commandLine is the role's argv with args appended: to an array command
 // as they are, to a string command as "$@" (SPEC §5).
@@ -255,8 +280,8 @@ func processEnv(e *env.Env, r *env.Role, snap *layers.Snapshot, tty bool) []stri
 	return env.ProcessEnv(snap.Config.Env, e.Hostname, extra, r.Vars)
 }
 
-// hostResolvConf is the host's resolver configuration, for roles on the
-// host's network (and, until pods land, every role).
+// hostResolvConf is the host's resolver configuration, for builds and for
+// roles outside the pod (on the host's network, or on none).
 func hostResolvConf() []byte {
 	b, err := os.ReadFile("/etc/resolv.conf")
 	if err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -51,9 +50,7 @@ func newPsCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(os.Stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rows)
+				return writeJSON(os.Stdout, rows)
 			}
 			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "PROJECT\tROLE\tPID\tSTATE\tPORTS\tUPTIME")
@@ -109,9 +106,11 @@ func psRows(projects []*runstate.Project, all bool) ([]psRow, error) {
 			if runstate.Active(r.State) {
 				if row.Pid == 0 {
 					if pod == nil {
-						pod = readPodFile(podDirOf(p.ID))
+						pod = readPodFile(podDir(p.ID))
 					}
-					row.Pid = podRolePid(pod, r.Role)
+					if pids := podRolePids(pod, r.Role); len(pids) > 0 {
+						row.Pid = pids[0]
+					}
 				}
 				if row.Pid == 0 {
 					row.Pid = r.Owner.Pid // the nook process running it
@@ -124,22 +123,6 @@ func psRows(projects []*runstate.Project, all bool) ([]psRow, error) {
 		}
 	}
 	return rows, nil
-}
-
-// podDirOf is the pod directory of project id.
-func podDirOf(id string) string { return podDir(&env.Env{ProjectID: id}) }
-
-// podRolePid is the pid of role's nook-init in pod, or 0.
-func podRolePid(pod *podFile, role string) int {
-	if pod == nil {
-		return 0
-	}
-	for _, r := range pod.Roles {
-		if r.Role == role {
-			return r.Pid
-		}
-	}
-	return 0
 }
 
 // psState is the state column: the exit status of an ended role, the

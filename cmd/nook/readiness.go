@@ -36,10 +36,10 @@ func readyCheck(e *env.Env, r *env.Role) func(ctx context.Context) error {
 			return poll(ctx, func() bool { return acceptsOnLoopback(ctx, port) })
 		}
 	}
-	podDir := podDir(e)
+	podDir := podDir(e.ProjectID)
 	return func(ctx context.Context) error {
 		return poll(ctx, func() bool {
-			for _, pid := range podRolePids(podDir, r.Name) {
+			for _, pid := range podRolePids(readPodFile(podDir), r.Name) {
 				if listensIn(pid, port) {
 					return true
 				}
@@ -79,9 +79,9 @@ func acceptsOnLoopback(ctx context.Context, port int) bool {
 	return false
 }
 
-// podDir is the run-state directory of the project's pod.
-func podDir(e *env.Env) string {
-	return filepath.Join(env.RunDir(), "pods", e.ProjectID)
+// podDir is the run-state directory of the pod of project id.
+func podDir(id string) string {
+	return filepath.Join(env.RunDir(), "pods", id)
 }
 
 // podFile is the part of a pod's pod.json nook up and ps read.
@@ -107,14 +107,13 @@ func readPodFile(dir string) *podFile {
 	return &f
 }
 
-// podRolePids are the pids of role's nook-inits in the pod.
-func podRolePids(dir, role string) []int {
-	f := readPodFile(dir)
-	if f == nil {
+// podRolePids are the pids of role's nook-inits in pod (nil: no live pod).
+func podRolePids(pod *podFile, role string) []int {
+	if pod == nil {
 		return nil
 	}
 	var out []int
-	for _, r := range f.Roles {
+	for _, r := range pod.Roles {
 		if r.Role == role {
 			out = append(out, r.Pid)
 		}

@@ -28,8 +28,12 @@ func newRunCmd(g *globals) *cobra.Command {
 			if !ok {
 				return unknownRole(e, args[0])
 			}
+			// The roles share one lookup of the environment and one
+			// connection to the pod, made by the first role that needs it.
+			b, pods := &built{}, &podJoiner{env: e}
+			defer pods.close()
 			for _, dep := range oneShotDependencies(e, role) {
-				code, err := launch{env: e, role: e.Roles[dep]}.start()
+				code, err := launch{env: e, role: e.Roles[dep], built: b, pod: pods}.start()
 				if err != nil {
 					return err
 				}
@@ -41,7 +45,7 @@ func newRunCmd(g *globals) *cobra.Command {
 			if len(extra) > 0 && extra[0] == "--" {
 				extra = extra[1:] // flags stop at ROLE, so pflag keeps the "--"
 			}
-			return launch{env: e, role: role, args: extra}.run()
+			return launch{env: e, role: role, args: extra, built: b, pod: pods}.run()
 		},
 	}
 	c.Flags().SetInterspersed(false)

@@ -53,7 +53,7 @@ func environment(store *layers.Store, e *env.Env, progress io.Writer) (*layers.S
 // is not nil.
 func rolesIDMap(e *env.Env, user **env.UserConfig) (rootless.IDMap, error) {
 	if len(e.Packages) == 0 && len(e.Setup) == 0 && !slices.ContainsFunc(e.RoleNames(), func(n string) bool {
-		return !rootUser(e.Roles[n].User)
+		return !rootless.RootUser(e.Roles[n].User)
 	}) {
 		return rootless.IDMapSingle, nil
 	}

@@ -110,7 +110,7 @@ func stopRoles(proj *runstate.Project, names []string) error {
 	if len(names) == 0 {
 		// With its last role gone, the pod ends on its own: wait for it,
 		// so that nothing of the project is left when stop returns.
-		if pod := readPodFile(podDirOf(proj.ID)); pod != nil && len(pod.Roles) == 0 {
+		if pod := readPodFile(podDir(proj.ID)); pod != nil && len(pod.Roles) == 0 {
 			waitEnd(runstate.Owner{Pid: pod.Pid, Start: pod.Start}, podEndLimit)
 		}
 	}

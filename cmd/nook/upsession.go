@@ -143,13 +143,17 @@ func runUp(e *env.Env, proj *runstate.Project, roles []string, opt upOptions) er
 	defer pods.close()
 	for _, n := range roles {
 		if inPod(e.Roles[n]) {
-			if _, err := pods.join(); err != nil { // the pod's notice first
+			idmap, err := rolesIDMap(e, nil)
+			if err != nil {
+				return err
+			}
+			if _, err := pods.join(idmap); err != nil { // the pod's notice first
 				return err
 			}
 			break
 		}
 	}
-	sv, err := supervise.NewWithOptions(ctx, upStarter{s: s, mux: mux, logs: logs, pods: pods}, sroles,
+	sv, err := supervise.NewWithOptions(ctx, upStarter{s: s, mux: mux, logs: logs, pods: pods, built: &built{}}, sroles,
 		supervise.Options{Report: s.event, Ready: s.ready})
 	if err != nil {
 		return err
@@ -206,10 +210,11 @@ func (s *upSession) knownRoles(names []string) error {
 
 // upStarter runs one role of a session.
 type upStarter struct {
-	s    *upSession
-	mux  *logMux
-	logs map[string]*os.File
-	pods *podJoiner
+	s     *upSession
+	mux   *logMux
+	logs  map[string]*os.File
+	pods  *podJoiner
+	built *built
 }
 
 // drainLimit bounds the wait for a run's output to be copied after it
@@ -232,7 +237,7 @@ func (u upStarter) Start(ctx context.Context, name string) (int, error) {
 		return exitNook, err
 	}
 	l := launch{env: s.env, role: s.env.Roles[name], ctx: ctx, stopTimeout: s.opt.grace, background: true,
-		out: out, portsChecked: true, pod: u.pods}
+		out: out, portsChecked: true, pod: u.pods, built: u.built}
 	code, err := l.start()
 	// The run's output is in its log before its end is recorded.
 	out.Close()

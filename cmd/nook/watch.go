@@ -41,13 +41,9 @@ func newWatchCmd(g *globals) *cobra.Command {
 			if debounce < 0 {
 				return usageError{msg: fmt.Sprintf("--debounce %v: negative", debounce), hint: "use 0 for no debounce"}
 			}
-			grace := time.Duration(0)
-			if v := os.Getenv(stopTimeoutVar); v != "" {
-				d, err := time.ParseDuration(v)
-				if err != nil || d < 0 {
-					return usageError{msg: fmt.Sprintf("%s=%q: not a duration", stopTimeoutVar, v), hint: `for example NOOK_STOP_TIMEOUT=2s`}
-				}
-				grace = d
+			grace, err := graceFromEnv()
+			if err != nil {
+				return err
 			}
 			e, err := loadEnv(g)
 			if err != nil {
@@ -141,12 +137,9 @@ func (w *watchLoop) use(ctx context.Context, e *env.Env) error {
 	if err != nil {
 		return err
 	}
-	store, err := openStore()
-	if err != nil {
-		return err
-	}
 	// Build once, here, rather than from several roles starting at once.
-	if _, _, err := environment(store, e, os.Stderr); err != nil {
+	b := &built{}
+	if err := b.ensure(e); err != nil {
 		return err
 	}
 	opt := watch.Options{Root: e.ProjectDir, Debounce: w.debounce, Always: alwaysWatched}
@@ -162,7 +155,7 @@ func (w *watchLoop) use(ctx context.Context, e *env.Env) error {
 	if err != nil {
 		return err
 	}
-	sup, err := supervise.New(ctx, roleStarter{env: e, grace: w.grace}, sroles, w.report(e))
+	sup, err := supervise.New(ctx, roleStarter{env: e, built: b, grace: w.grace}, sroles, w.report(e))
 	if err != nil {
 		watcher.Close()
 		return err
@@ -292,12 +285,13 @@ func changedFiles(files []string) string {
 // roleStarter runs roles of one environment for the supervisor.
 type roleStarter struct {
 	env   *env.Env
+	built *built
 	grace time.Duration
 }
 
 // Start runs the role in the foreground, without a terminal, until it ends
 // or ctx is cancelled.
 func (s roleStarter) Start(ctx context.Context, name string) (int, error) {
-	l := launch{env: s.env, role: s.env.Roles[name], ctx: ctx, stopTimeout: s.grace, background: true}
+	l := launch{env: s.env, role: s.env.Roles[name], ctx: ctx, stopTimeout: s.grace, background: true, built: s.built}
 	return l.start()
 }
