@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"os"
@@ -239,23 +240,27 @@ func (c *netChild) close(t *testing.T) {
 	}
 }
 
-// freePort is a host port nothing uses right now for proto.
+// freePort is a host port nothing uses right now for proto, below the
+// kernel's ephemeral range (ip_local_port_range starts at 32768), so that no
+// outgoing connection of another test takes it as its source port.
 func freePort(t *testing.T, proto string) int {
 	t.Helper()
-	if proto == "udp" {
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
+	for range 1000 {
+		addr := fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(12000))
+		if proto == "udp" {
+			if c, err := net.ListenPacket("udp", addr); err == nil {
+				c.Close()
+				return c.LocalAddr().(*net.UDPAddr).Port
+			}
+			continue
 		}
-		defer c.Close()
-		return c.LocalAddr().(*net.UDPAddr).Port
+		if l, err := net.Listen("tcp", addr); err == nil {
+			l.Close()
+			return l.Addr().(*net.TCPAddr).Port
+		}
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free port between 20000 and 32000")
+	return 0
 }
 
 // hostNetNS is the inode of this process's network namespace.

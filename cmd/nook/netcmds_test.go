@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -218,9 +219,15 @@ func isConnRefused(err error) bool {
 
 func freePort(ts *testscript.TestScript) int {
 	for {
-		l, err := net.Listen("tcp", ":0")
-		ts.Check(err)
-		port := l.Addr().(*net.TCPAddr).Port
+		// Below the kernel's ephemeral range (ip_local_port_range starts
+		// at 32768): a port the kernel hands out for :0 can be taken again
+		// at once by any outgoing connection of a test running beside this
+		// one, as a client's source port.
+		port := 20000 + rand.IntN(12000)
+		l, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
+		if err != nil {
+			continue
+		}
 		u, err := net.ListenPacket("udp", fmt.Sprintf(":%d", port))
 		l.Close()
 		if err == nil {
