@@ -32,6 +32,7 @@ var allowed = map[string][]string{
 	"supervise":          {"env"},
 	"build":              {"env", "layers", "mounts", "rootless"},
 	"runstate":           {},
+	"project":            {"env", "layers", "build", "mounts", "rootless", "runstate", "supervise", "watch"},
 }
 
 func TestImportDirection(t *testing.T) {

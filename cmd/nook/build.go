@@ -1,17 +1,13 @@
 package main
 
 import (
-	"os"
-
 	"github.com/spf13/cobra"
 
-	"github.com/nookenv/nook/build"
-	"github.com/nookenv/nook/layers"
-	"github.com/nookenv/nook/rootless"
+	"github.com/nookenv/nook/project"
 )
 
 func newBuildCmd(g *globals) *cobra.Command {
-	var f buildFlags
+	var f project.BuildOptions
 	c := &cobra.Command{
 		Use:   "build [--update] [--offline]",
 		Short: "Pull the image and build the packages and setup layers; write nook.lock if missing",
@@ -21,38 +17,17 @@ func newBuildCmd(g *globals) *cobra.Command {
 			"otherwise. Step output is prefixed [N/M]; a failing step ends nook with status 125.",
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if f.update && f.offline {
+			if f.Update && f.Offline {
 				return usageError{msg: "--update resolves the image again, which --offline forbids", hint: "use one of --update and --offline"}
 			}
-			e, err := loadEnv(g)
+			p, err := openProject(g)
 			if err != nil {
 				return err
 			}
-			store, err := openStore()
-			if err != nil {
-				return err
-			}
-			if f.update || f.offline {
-				lock, err := layers.ReadLock(build.LockPath(e))
-				if err != nil {
-					return err
-				}
-				_, err = buildEnv(store, e, lock, nil, f, os.Stderr)
-				return err
-			}
-			// Otherwise building is what every run does first: nothing when
-			// the environment is there as nook.lock pins it.
-			_, _, err = environment(store, e, os.Stderr)
-			return err
+			return p.Build(c.Context(), f)
 		},
 	}
-	c.Flags().BoolVar(&f.update, "update", false, "resolve the image's tag and the packages' versions again and rewrite nook.lock")
-	c.Flags().BoolVar(&f.offline, "offline", false, "never use the network: fail, naming it, when something is missing")
+	c.Flags().BoolVar(&f.Update, "update", false, "resolve the image's tag and the packages' versions again and rewrite nook.lock")
+	c.Flags().BoolVar(&f.Offline, "offline", false, "never use the network: fail, naming it, when something is missing")
 	return c
-}
-
-// removeBuildDir removes what a failed or finished build step left, which
-// under the full id map may hold files of subordinate ids.
-func removeBuildDir(path string) error {
-	return rootless.RemoveAll(path)
 }

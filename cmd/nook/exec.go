@@ -2,6 +2,8 @@ package main
 
 import (
 	"github.com/spf13/cobra"
+
+	"github.com/nookenv/nook/project"
 )
 
 func newExecCmd(g *globals) *cobra.Command {
@@ -10,13 +12,13 @@ func newExecCmd(g *globals) *cobra.Command {
 		Short: "Run an ad-hoc command in the project's environment",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			e, err := loadEnv(g)
+			p, err := openProject(g)
 			if err != nil {
 				return err
 			}
-			role := e.DefaultRole()
+			role := p.Env.DefaultRole()
 			role.Command, role.Shell = args, false
-			return launch{env: e, role: role}.run()
+			return exitStatus(p.Run(c.Context(), role, project.RunOptions{}))
 		},
 	}
 	c.Flags().SetInterspersed(false)
@@ -30,19 +32,17 @@ func newShellCmd(g *globals) *cobra.Command {
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: completeRoles(g),
 		RunE: func(c *cobra.Command, args []string) error {
-			e, err := loadEnv(g)
+			p, err := openProject(g)
 			if err != nil {
 				return err
 			}
-			role := e.DefaultRole()
+			role := p.Env.DefaultRole()
 			if len(args) == 1 {
-				r, ok := e.Roles[args[0]]
-				if !ok {
-					return unknownRole(e, args[0])
+				if role, err = p.Role(args[0]); err != nil {
+					return err
 				}
-				role = r
 			}
-			return launch{env: e, role: role, shell: true}.run()
+			return exitStatus(p.Run(c.Context(), role, project.RunOptions{Shell: true}))
 		},
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nookenv/nook/layers"
+	"github.com/nookenv/nook/project"
 	"github.com/nookenv/nook/rootless"
 )
 
@@ -40,7 +41,7 @@ func newGCCmd() *cobra.Command {
 				}
 				return err
 			}
-			store, err := openStore()
+			store, err := project.OpenStore()
 			if err != nil {
 				return err
 			}

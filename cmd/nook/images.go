@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nookenv/nook/layers"
+	"github.com/nookenv/nook/project"
 )
 
 func newImagesCmd() *cobra.Command {
@@ -20,7 +21,7 @@ func newImagesCmd() *cobra.Command {
 		Short: "List the images and built environments in the store, with sizes and last use",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			store, err := openStore()
+			store, err := project.OpenStore()
 			if err != nil {
 				return err
 			}

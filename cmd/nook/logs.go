@@ -12,6 +12,7 @@ import (
 	"github.com/fsnotify/fsnotify"
 	"github.com/spf13/cobra"
 
+	"github.com/nookenv/nook/project"
 	"github.com/nookenv/nook/runstate"
 )
 
@@ -30,14 +31,14 @@ func newLogsCmd(g *globals) *cobra.Command {
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeRoles(g),
 		RunE: func(c *cobra.Command, args []string) error {
-			e, err := loadEnv(g)
+			p, err := openProject(g)
 			if err != nil {
 				return err
 			}
-			if _, ok := e.Roles[args[0]]; !ok {
-				return unknownRole(e, args[0])
+			if _, err := p.Role(args[0]); err != nil {
+				return err
 			}
-			proj, err := openRunState(e)
+			proj, err := project.OpenRunState(p.Env)
 			if err != nil {
 				return err
 			}

@@ -3,53 +3,51 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/nookenv/nook/env"
-	"github.com/nookenv/nook/layers"
+	"github.com/nookenv/nook/project"
 )
+
+// openProject opens the project that -C and --file name (project.Open),
+// printing what it says along the way as report does.
+func openProject(g *globals) (*project.Project, error) {
+	p, err := project.Open(g.dir, g.file)
+	if err != nil {
+		return nil, err
+	}
+	p.Printer = stderrPrinter{}
+	return p, nil
+}
 
 // loadEnv finds, validates and resolves the project's nook.toml.
 func loadEnv(g *globals) (*env.Env, error) {
-	cwd, err := os.Getwd()
-	if err != nil {
-		return nil, fmt.Errorf("finding the working directory: %w", err)
-	}
-	dir := cwd
-	if g.dir != "" {
-		dir = absFrom(cwd, g.dir)
-	}
-	var path string
-	if g.file != "" {
-		path = absFrom(dir, g.file)
-	} else if path, err = env.Find(dir); err != nil {
-		return nil, err
-	}
-	cfg, err := env.Load(displayPath(cwd, path))
+	p, err := openProject(g)
 	if err != nil {
 		return nil, err
 	}
-	return env.Resolve(cfg)
+	return p.Env, nil
 }
 
-// openStore opens the content-addressed store (SPEC §1).
-func openStore() (*layers.Store, error) {
-	return layers.OpenStore(env.StoreDir())
+// stderrPrinter prints a project's lines and errors on stderr, one at a
+// time (sayMu), errors with their hints.
+type stderrPrinter struct{}
+
+func (stderrPrinter) Line(s string) {
+	sayMu.Lock()
+	defer sayMu.Unlock()
+	fmt.Fprintln(os.Stderr, s)
 }
 
-func absFrom(base, p string) string {
-	if filepath.IsAbs(p) {
-		return filepath.Clean(p)
+func (stderrPrinter) Error(err error) { printError(err) }
+
+// exitStatus turns a role's status, as project.Start returns it, into a
+// command's error: a non-zero status becomes nook's own.
+func exitStatus(code int, err error) error {
+	if err != nil {
+		return err
 	}
-	return filepath.Join(base, p)
-}
-
-// displayPath shortens path for messages when it lies below cwd.
-func displayPath(cwd, path string) string {
-	rel, err := filepath.Rel(cwd, path)
-	if err != nil || strings.HasPrefix(rel, "..") {
-		return path
+	if code != 0 {
+		return exitError{code: code}
 	}
-	return rel
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nookenv/nook/env"
+	"github.com/nookenv/nook/project"
 	"github.com/nookenv/nook/runstate"
 )
 
@@ -71,7 +72,7 @@ func newPsCmd(g *globals) *cobra.Command {
 func psProjects(g *globals, all bool) ([]*runstate.Project, error) {
 	if !all {
 		if e, err := loadEnv(g); err == nil {
-			p, err := openRunState(e)
+			p, err := project.OpenRunState(e)
 			if err != nil {
 				return nil, err
 			}
@@ -93,7 +94,7 @@ func psRows(projects []*runstate.Project, all bool) ([]psRow, error) {
 		if err != nil {
 			return nil, err
 		}
-		var pod *podFile
+		var pod *project.PodFile
 		for _, r := range roles {
 			if !runstate.Active(r.State) && !all {
 				continue
@@ -106,9 +107,9 @@ func psRows(projects []*runstate.Project, all bool) ([]psRow, error) {
 			if runstate.Active(r.State) {
 				if row.Pid == 0 {
 					if pod == nil {
-						pod = readPodFile(podDir(p.ID))
+						pod = project.ReadPodFile(project.PodDir(p.ID))
 					}
-					if pids := podRolePids(pod, r.Role); len(pids) > 0 {
+					if pids := project.PodRolePids(pod, r.Role); len(pids) > 0 {
 						row.Pid = pids[0]
 					}
 				}

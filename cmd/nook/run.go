@@ -2,11 +2,10 @@ package main
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/spf13/cobra"
 
-	"github.com/nookenv/nook/env"
+	"github.com/nookenv/nook/project"
 )
 
 func newRunCmd(g *globals) *cobra.Command {
@@ -20,20 +19,20 @@ func newRunCmd(g *globals) *cobra.Command {
 		Args:              cobra.MinimumNArgs(1),
 		ValidArgsFunction: completeRoles(g),
 		RunE: func(c *cobra.Command, args []string) error {
-			e, err := loadEnv(g)
+			p, err := openProject(g)
 			if err != nil {
 				return err
 			}
-			role, ok := e.Roles[args[0]]
-			if !ok {
-				return unknownRole(e, args[0])
+			role, err := p.Role(args[0])
+			if err != nil {
+				return err
 			}
-			// The roles share one lookup of the environment and one
+			// The roles share one lookup of the environment (p's) and one
 			// connection to the pod, made by the first role that needs it.
-			b, pods := &built{}, &podJoiner{env: e}
-			defer pods.close()
-			for _, dep := range oneShotDependencies(e, role) {
-				code, err := launch{env: e, role: e.Roles[dep], built: b, pod: pods}.start()
+			ctx, pods := c.Context(), p.NewPodJoiner()
+			defer pods.Close()
+			for _, dep := range p.OneShotDependencies(role) {
+				code, err := p.Start(ctx, p.Env.Roles[dep], project.RunOptions{Pod: pods})
 				if err != nil {
 					return err
 				}
@@ -45,67 +44,11 @@ func newRunCmd(g *globals) *cobra.Command {
 			if len(extra) > 0 && extra[0] == "--" {
 				extra = extra[1:] // flags stop at ROLE, so pflag keeps the "--"
 			}
-			return launch{env: e, role: role, args: extra, built: b, pod: pods}.run()
+			return exitStatus(p.Run(ctx, role, project.RunOptions{Args: extra, Pod: pods}))
 		},
 	}
 	c.Flags().SetInterspersed(false)
 	return c
-}
-
-// oneShotDependencies lists role's dependencies, direct and indirect, that
-// run to completion (no ports, no restart policy), in the order they must
-// run. Long-running dependencies are `nook up`'s to start.
-func oneShotDependencies(e *env.Env, role *env.Role) []string {
-	all, _ := withDependencies(e, []string{role.Name}) // env validated every name
-	var out []string
-	for _, n := range all {
-		if n != role.Name && !longRunning(e.Roles[n]) {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// withDependencies returns names and their dependencies, direct and
-// indirect, each once, every role after the roles it depends on.
-func withDependencies(e *env.Env, names []string) ([]string, error) {
-	var out []string
-	var add func(string) error
-	add = func(n string) error {
-		if slices.Contains(out, n) {
-			return nil
-		}
-		r, ok := e.Roles[n]
-		if !ok {
-			return unknownRole(e, n)
-		}
-		for _, d := range r.DependsOn {
-			if err := add(d); err != nil {
-				return err
-			}
-		}
-		out = append(out, n)
-		return nil
-	}
-	for _, n := range names {
-		if err := add(n); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// longRunning reports whether a role serves rather than finishes: it
-// publishes ports or has a restart policy.
-func longRunning(r *env.Role) bool {
-	return len(r.Ports) > 0 || (r.Restart != "" && r.Restart != env.RestartNo)
-}
-
-func unknownRole(e *env.Env, name string) error {
-	return usageError{
-		msg:  fmt.Sprintf("%s has no role %q", e.File, name),
-		hint: fmt.Sprintf("roles: %v", e.RoleNames()),
-	}
 }
 
 // completeRoles completes role names from the project's nook.toml.

@@ -12,8 +12,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nookenv/nook/project"
 	"github.com/nookenv/nook/runstate"
 )
+
+// portPoll is how often nook stop looks again whether a port is free.
+const portPoll = 50 * time.Millisecond
 
 // stopWaitLimit bounds how long nook stop waits for a process to end (its
 // grace period included) or a port to be let go.
@@ -29,16 +33,16 @@ func newStopCmd(g *globals) *cobra.Command {
 			"of nook up are not restarted; nook up ends when its last role has stopped.",
 		ValidArgsFunction: completeRoles(g),
 		RunE: func(c *cobra.Command, args []string) error {
-			e, err := loadEnv(g)
+			p, err := openProject(g)
 			if err != nil {
 				return err
 			}
 			for _, n := range args {
-				if _, ok := e.Roles[n]; !ok {
-					return unknownRole(e, n)
+				if _, err := p.Role(n); err != nil {
+					return err
 				}
 			}
-			proj, err := openRunState(e)
+			proj, err := project.OpenRunState(p.Env)
 			if err != nil {
 				return err
 			}
@@ -93,7 +97,7 @@ func stopRoles(proj *runstate.Project, names []string) error {
 	}
 	var errs []error
 	if len(upRoles) > 0 {
-		if err := controlStop(sup.Control, upRoles); err != nil {
+		if err := project.ControlStop(sup.Control, upRoles); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -110,7 +114,7 @@ func stopRoles(proj *runstate.Project, names []string) error {
 	if len(names) == 0 {
 		// With its last role gone, the pod ends on its own: wait for it,
 		// so that nothing of the project is left when stop returns.
-		if pod := readPodFile(podDir(proj.ID)); pod != nil && len(pod.Roles) == 0 {
+		if pod := project.ReadPodFile(project.PodDir(proj.ID)); pod != nil && len(pod.Roles) == 0 {
 			waitEnd(runstate.Owner{Pid: pod.Pid, Start: pod.Start}, podEndLimit)
 		}
 	}
@@ -148,7 +152,7 @@ func waitPortFree(port string) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("port %s is still taken %v after its role stopped: %w", port, stopWaitLimit, err)
 		}
-		time.Sleep(readyPoll) // nothing to wait on for another process's socket
+		time.Sleep(portPoll) // nothing to wait on for another process's socket
 	}
 }
 

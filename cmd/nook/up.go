@@ -13,23 +13,13 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/nookenv/nook/env"
-	"github.com/nookenv/nook/rootless"
+	"github.com/nookenv/nook/project"
 	"github.com/nookenv/nook/runstate"
 )
 
 // upReadyFd is the descriptor on which a detached supervisor tells
-// `nook up -d` that its roles started (an upStart as JSON), then closes.
+// `nook up -d` that its roles started (a project.UpStart as JSON), then closes.
 const upReadyFd = 3
-
-// upStart is what a detached supervisor reports once its roles are
-// started, or one failed.
-type upStart struct {
-	Roles []string `json:"roles,omitempty"`
-	Role  string   `json:"role,omitempty"`  // the role that failed
-	Error string   `json:"error,omitempty"` // why
-	Hints []string `json:"hints,omitempty"`
-}
 
 func newUpCmd(g *globals) *cobra.Command {
 	var detach, child bool
@@ -54,30 +44,30 @@ func newUpCmd(g *globals) *cobra.Command {
 			if child {
 				return runDetachedChild(g, args, grace)
 			}
-			e, err := loadEnv(g)
+			p, err := openProject(g)
 			if err != nil {
 				return err
 			}
-			roles, err := upRoles(e, args)
+			roles, err := p.UpRoles(args)
 			if err != nil {
 				return err
 			}
-			proj, err := openRunState(e)
+			proj, err := project.OpenRunState(p.Env)
 			if err != nil {
 				return err
 			}
 			if s, err := proj.Supervisor(); err != nil {
 				return err
 			} else if s != nil {
-				return alreadyUp(e, s.Owner.Pid)
+				return project.AlreadyUpError{Project: p.Env.Project, Pid: s.Owner.Pid}
 			}
-			if err := checkUpPorts(e, roles); err != nil {
+			if err := p.CheckPorts(roles); err != nil {
 				return err
 			}
 			if detach {
-				return detachUp(g, e, proj, args)
+				return detachUp(g, proj, args)
 			}
-			return runUp(e, proj, roles, upOptions{grace: grace, terminal: os.Stdout})
+			return exitStatus(p.Up(proj, roles, project.UpOptions{Grace: grace, Terminal: os.Stdout}))
 		},
 	}
 	c.Flags().BoolVarP(&detach, "detach", "d", false, "run the roles in the background and return once they are started")
@@ -100,56 +90,9 @@ func graceFromEnv() (time.Duration, error) {
 	return d, nil
 }
 
-// upRoles are the roles nook up runs: those named, or those with ports or
-// a restart policy, with their dependencies, dependencies first.
-func upRoles(e *env.Env, names []string) ([]string, error) {
-	if len(names) == 0 {
-		for _, n := range e.RoleNames() {
-			if longRunning(e.Roles[n]) {
-				names = append(names, n)
-			}
-		}
-		if len(names) == 0 {
-			return nil, usageError{
-				msg:  fmt.Sprintf("%s: no role publishes ports or has a restart policy", e.File),
-				hint: "name the roles: nook up ROLE...",
-			}
-		}
-	}
-	return withDependencies(e, names)
-}
-
-// checkUpPorts checks every host port the roles publish before any starts.
-func checkUpPorts(e *env.Env, roles []string) error {
-	var ports []rootless.Port
-	for _, n := range roles {
-		ports = append(ports, rolePorts(e.Roles[n])...)
-	}
-	if len(ports) == 0 {
-		return nil
-	}
-	return rootless.CheckPorts(ports, env.RunDir())
-}
-
-// alreadyUpError refuses a second nook up of a project.
-type alreadyUpError struct {
-	project string
-	pid     int
-}
-
-func alreadyUp(e *env.Env, pid int) error { return alreadyUpError{project: e.Project, pid: pid} }
-
-func (e alreadyUpError) Error() string {
-	return fmt.Sprintf("project %s is already up (nook up, pid %d)", e.project, e.pid)
-}
-
-func (e alreadyUpError) Hint() string {
-	return "see its roles with `nook ps`; stop them with `nook stop` first, or run one more role with `nook run ROLE`"
-}
-
 // detachUp starts the supervisor in a session of its own and waits until
 // it reports that its roles started.
-func detachUp(g *globals, e *env.Env, proj *runstate.Project, args []string) error {
+func detachUp(g *globals, proj *runstate.Project, args []string) error {
 	logPath := filepath.Join(proj.Dir, "supervisor.log")
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
@@ -182,7 +125,7 @@ func detachUp(g *globals, e *env.Env, proj *runstate.Project, args []string) err
 		return fmt.Errorf("starting the supervisor of nook up -d: %w", err)
 	}
 	w.Close()
-	var res upStart
+	var res project.UpStart
 	if err := json.NewDecoder(r).Decode(&res); err != nil {
 		cmd.Wait()
 		fmt.Fprint(os.Stderr, tail(logPath, 20))
@@ -217,7 +160,7 @@ func runDetachedChild(g *globals, args []string, grace time.Duration) error {
 		return errors.New("nook up --detached-child: no start pipe: it is nook up -d's own")
 	}
 	var once bool
-	report := func(s upStart) {
+	report := func(s project.UpStart) {
 		if !once {
 			once = true
 			json.NewEncoder(ready).Encode(s)
@@ -225,25 +168,25 @@ func runDetachedChild(g *globals, args []string, grace time.Duration) error {
 		}
 	}
 	err := func() error {
-		e, err := loadEnv(g)
+		p, err := openProject(g)
 		if err != nil {
 			return err
 		}
-		roles, err := upRoles(e, args)
+		roles, err := p.UpRoles(args)
 		if err != nil {
 			return err
 		}
-		if err := checkUpPorts(e, roles); err != nil {
+		if err := p.CheckPorts(roles); err != nil {
 			return err
 		}
-		proj, err := openRunState(e)
+		proj, err := project.OpenRunState(p.Env)
 		if err != nil {
 			return err
 		}
-		return runUp(e, proj, roles, upOptions{grace: grace, detached: true, started: report})
+		return exitStatus(p.Up(proj, roles, project.UpOptions{Grace: grace, Detached: true, Started: report}))
 	}()
 	if err != nil {
-		report(upStart{Error: err.Error(), Hints: hints(err)})
+		report(project.UpStart{Error: err.Error(), Hints: hints(err)})
 	}
 	return err
 }
@@ -267,6 +210,3 @@ func tail(path string, n int) string {
 	}
 	return out
 }
-
-// joinNames lists names for messages: "build, server".
-func joinNames(names []string) string { return strings.Join(names, ", ") }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/nookenv/nook/env"
 	"github.com/nookenv/nook/layers"
+	"github.com/nookenv/nook/project"
 	"github.com/nookenv/nook/rootless"
 	"github.com/nookenv/nook/runstate"
 )
@@ -33,19 +34,19 @@ func newVolumeLsCmd(g *globals) *cobra.Command {
 		Short: "List the project's volumes (--all: every project's)",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			project := ""
+			id := "" // every project's
 			if !all {
 				e, err := loadEnv(g)
 				if err != nil {
 					return err
 				}
-				project = e.ProjectID
+				id = e.ProjectID
 			}
-			store, err := openStore()
+			store, err := project.OpenStore()
 			if err != nil {
 				return err
 			}
-			vols, err := store.Volumes(project)
+			vols, err := store.Volumes(id)
 			if err != nil {
 				return err
 			}
@@ -91,7 +92,7 @@ func newVolumeRmCmd(g *globals) *cobra.Command {
 			if err := checkVolumesFree(e.ProjectID, e.ProjectDir); err != nil {
 				return fmt.Errorf("removing volume %s: %w", strings.Join(names, ", "), err)
 			}
-			store, err := openStore()
+			store, err := project.OpenStore()
 			if err != nil {
 				return err
 			}
@@ -117,7 +118,7 @@ type volumesInUseError struct {
 }
 
 func (e volumesInUseError) Error() string {
-	return fmt.Sprintf("roles of project %s are running: %s", e.dir, joinNames(e.roles))
+	return fmt.Sprintf("roles of project %s are running: %s", e.dir, strings.Join(e.roles, ", "))
 }
 
 func (e volumesInUseError) Hint() string {

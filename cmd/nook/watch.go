@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nookenv/nook/env"
+	"github.com/nookenv/nook/project"
 	"github.com/nookenv/nook/supervise"
 	"github.com/nookenv/nook/watch"
 )
@@ -45,15 +46,15 @@ func newWatchCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			e, err := loadEnv(g)
+			p, err := openProject(g)
 			if err != nil {
 				return err
 			}
-			if _, err := watchedRoles(e, args); err != nil {
+			if _, err := watchedRoles(p, args); err != nil {
 				return err
 			}
 			w := &watchLoop{g: g, chosen: args, debounce: debounce, grace: grace}
-			return w.run(e)
+			return w.run(p)
 		},
 	}
 	c.Flags().DurationVar(&debounce, "debounce", watch.DefaultDebounce, "quiet `DURATION` that ends a burst of changes")
@@ -62,7 +63,8 @@ func newWatchCmd(g *globals) *cobra.Command {
 
 // watchedRoles are the roles to run: those named, or those that declare
 // watch, with their dependencies.
-func watchedRoles(e *env.Env, names []string) ([]string, error) {
+func watchedRoles(p *project.Project, names []string) ([]string, error) {
+	e := p.Env
 	if len(names) == 0 {
 		for _, n := range e.RoleNames() {
 			if len(e.Roles[n].Watch) > 0 {
@@ -76,10 +78,10 @@ func watchedRoles(e *env.Env, names []string) ([]string, error) {
 			}
 		}
 	}
-	return withDependencies(e, names)
+	return p.WithDependencies(names)
 }
 
-// watchLoop is one `nook watch`: the environment in use, its watcher and
+// watchLoop is one `nook watch`: the project as loaded, its watcher and
 // its supervisor, replaced together when nook.toml changes.
 type watchLoop struct {
 	g        *globals
@@ -94,21 +96,21 @@ type watchLoop struct {
 }
 
 // run starts the roles and handles triggers until SIGINT or SIGTERM.
-func (w *watchLoop) run(e *env.Env) error {
+func (w *watchLoop) run(p *project.Project) error {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
-	if err := w.use(ctx, e); err != nil {
+	if err := w.use(ctx, p); err != nil {
 		return err
 	}
 	defer func() {
 		w.sup.Stop()
 		w.watcher.Close()
 	}()
-	w.say("watching %s: running %s", e.ProjectDir, strings.Join(w.roles, ", "))
+	w.say("watching %s: running %s", p.Env.ProjectDir, strings.Join(w.roles, ", "))
 	w.sup.StartAll()
 	for {
 		select {
@@ -129,18 +131,20 @@ func (w *watchLoop) run(e *env.Env) error {
 	}
 }
 
-// use makes e the environment in use: the image pulled, a watcher on its
-// roles' globs and a supervisor of its roles (not started yet). On error
-// nothing changes.
-func (w *watchLoop) use(ctx context.Context, e *env.Env) error {
-	roles, err := watchedRoles(e, w.chosen)
+// use makes p the project in use: its roles' environments built, a
+// watcher on its roles' globs and a supervisor of its roles (not started
+// yet). On error nothing changes.
+func (w *watchLoop) use(ctx context.Context, p *project.Project) error {
+	e := p.Env
+	roles, err := watchedRoles(p, w.chosen)
 	if err != nil {
 		return err
 	}
 	// Build once, here, rather than from several roles starting at once.
-	b := &built{}
-	if err := b.ensure(e); err != nil {
-		return err
+	for _, n := range roles {
+		if _, err := p.Environment(ctx, e.Roles[n]); err != nil {
+			return err
+		}
 	}
 	opt := watch.Options{Root: e.ProjectDir, Debounce: w.debounce, Always: alwaysWatched}
 	var sroles []supervise.Role
@@ -149,13 +153,13 @@ func (w *watchLoop) use(ctx context.Context, e *env.Env) error {
 		if len(r.Watch) > 0 {
 			opt.Rules = append(opt.Rules, watch.Rule{Name: n, Watch: r.Watch, Ignore: r.Ignore})
 		}
-		sroles = append(sroles, supervise.Role{Name: n, LongRunning: longRunning(r), DependsOn: r.DependsOn})
+		sroles = append(sroles, supervise.Role{Name: n, LongRunning: project.LongRunning(r), DependsOn: r.DependsOn})
 	}
 	watcher, err := watch.New(opt)
 	if err != nil {
 		return err
 	}
-	sup, err := supervise.New(ctx, roleStarter{env: e, built: b, grace: w.grace}, sroles, w.report(e))
+	sup, err := supervise.New(ctx, roleStarter{p: p, grace: w.grace}, sroles, w.report(e))
 	if err != nil {
 		watcher.Close()
 		return err
@@ -186,12 +190,12 @@ func (w *watchLoop) trigger(ctx context.Context, t watch.Trigger) {
 // reload re-reads nook.toml; a valid one replaces the environment, the
 // watcher and every role, and reload reports true.
 func (w *watchLoop) reload(ctx context.Context, t watch.Trigger) bool {
-	e, err := loadEnv(w.g)
+	p, err := openProject(w.g)
 	if err == nil {
 		old := w.watcher
 		oldSup := w.sup
-		if err = w.use(ctx, e); err == nil {
-			w.say("%s changed: %s", changedFiles(t.Files), w.action(e, w.roles))
+		if err = w.use(ctx, p); err == nil {
+			w.say("%s changed: %s", changedFiles(t.Files), w.action(p.Env, w.roles))
 			oldSup.Stop()
 			old.Close()
 			w.sup.StartAll()
@@ -228,7 +232,7 @@ func (w *watchLoop) restartOrder(names []string) []string {
 func (w *watchLoop) action(e *env.Env, roles []string) string {
 	verb := "re-running "
 	for _, n := range roles {
-		if longRunning(e.Roles[n]) {
+		if project.LongRunning(e.Roles[n]) {
 			verb = "restarting "
 		}
 	}
@@ -248,7 +252,7 @@ func (w *watchLoop) report(e *env.Env) func(supervise.Event) {
 			w.say("%s failed; waiting for changes", ev.Role)
 		case ev.Exit != 0:
 			w.say("%s exited with status %d; waiting for changes", ev.Role, ev.Exit)
-		case longRunning(e.Roles[ev.Role]):
+		case project.LongRunning(e.Roles[ev.Role]):
 			w.say("%s exited with status 0", ev.Role)
 		}
 	}
@@ -282,16 +286,14 @@ func changedFiles(files []string) string {
 	return fmt.Sprintf("%s and %d more", strings.Join(files[:shown], ", "), len(files)-shown)
 }
 
-// roleStarter runs roles of one environment for the supervisor.
+// roleStarter runs roles of one project for the supervisor.
 type roleStarter struct {
-	env   *env.Env
-	built *built
+	p     *project.Project
 	grace time.Duration
 }
 
 // Start runs the role in the foreground, without a terminal, until it ends
 // or ctx is cancelled.
 func (s roleStarter) Start(ctx context.Context, name string) (int, error) {
-	l := launch{env: s.env, role: s.env.Roles[name], ctx: ctx, stopTimeout: s.grace, background: true, built: s.built}
-	return l.start()
+	return s.p.Start(ctx, s.p.Env.Roles[name], project.RunOptions{StopTimeout: s.grace, Background: true})
 }

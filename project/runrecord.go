@@ -1,4 +1,4 @@
-package main
+package project
 
 import (
 	"fmt"
@@ -8,8 +8,8 @@ import (
 	"github.com/nookenv/nook/runstate"
 )
 
-// openRunState opens the project's run-state directory (SPEC §1).
-func openRunState(e *env.Env) (*runstate.Project, error) {
+// OpenRunState opens the project's run-state directory (SPEC §1).
+func OpenRunState(e *env.Env) (*runstate.Project, error) {
 	return runstate.Open(env.RunDir(), e.ProjectID)
 }
 
@@ -39,7 +39,7 @@ func roleRecord(e *env.Env, r *env.Role, via string) (*runstate.Role, error) {
 // called; a killed nook leaves a stale record that ps cleans. nook exec
 // and nook shell (r without a name) are recorded as "exec" and "shell".
 func recordRun(e *env.Env, r *env.Role, shell bool) (done func(), err error) {
-	proj, err := openRunState(e)
+	proj, err := OpenRunState(e)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package main
+package project
 
 import (
 	"bufio"
@@ -72,9 +72,9 @@ func serveControl(c net.Conn, calls chan<- controlCall, done <-chan struct{}) {
 	json.NewEncoder(c).Encode(<-reply)
 }
 
-// controlStop asks the supervisor listening at path to stop roles and
-// waits for its answer.
-func controlStop(path string, roles []string) error {
+// ControlStop asks the supervisor of nook up listening at path (its
+// runstate.Supervisor's Control) to stop roles and waits for its answer.
+func ControlStop(path string, roles []string) error {
 	c, err := net.DialTimeout("unix", path, 5*time.Second)
 	if err != nil {
 		return fmt.Errorf("connecting to nook up at %s: %w", path, err)

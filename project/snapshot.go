@@ -1,4 +1,4 @@
-package main
+package project
 
 import (
 	"context"
@@ -22,7 +22,7 @@ import (
 // the full map when its steps were built under it (their files belong to
 // subordinate ids), else the single-id map. A warm call reads nook.lock and
 // one environment record: no network, no pull, no step.
-func environment(store *layers.Store, e *env.Env, progress io.Writer) (*layers.Snapshot, rootless.IDMap, error) {
+func environment(ctx context.Context, store *layers.Store, e *env.Env, progress io.Writer) (*layers.Snapshot, rootless.IDMap, error) {
 	lock, err := layers.ReadLock(build.LockPath(e))
 	if err != nil {
 		return nil, "", err
@@ -39,7 +39,7 @@ func environment(store *layers.Store, e *env.Env, progress io.Writer) (*layers.S
 	if snap, err := build.Lookup(store, e, lock, idmap); err == nil {
 		return snap, roles, nil
 	}
-	res, err := buildEnv(store, e, lock, user, buildFlags{lockOptional: true}, progress)
+	res, err := buildEnv(ctx, store, e, lock, user, BuildOptions{lockOptional: true}, progress)
 	if err != nil {
 		return nil, "", err
 	}
@@ -70,10 +70,10 @@ func rolesIDMap(e *env.Env, user **env.UserConfig) (rootless.IDMap, error) {
 	return rootless.IDMapSingle, nil
 }
 
-// buildFlags are `nook build`'s options.
-type buildFlags struct {
-	update  bool // re-resolve the image and the packages, rewrite the lock
-	offline bool // never touch the network
+// BuildOptions are `nook build`'s options.
+type BuildOptions struct {
+	Update  bool // re-resolve the image and the packages, rewrite the lock
+	Offline bool // never touch the network
 	// lockOptional makes a lock that cannot be written a warning: a run
 	// in a read-only checkout still runs.
 	lockOptional bool
@@ -82,7 +82,7 @@ type buildFlags struct {
 // buildEnv builds e's environment and writes nook.lock when it changed.
 // user is the user config when already loaded (nil: load it). Steps'
 // output and pull progress go to progress.
-func buildEnv(store *layers.Store, e *env.Env, lock *layers.Lock, user *env.UserConfig, f buildFlags, progress io.Writer) (*build.Result, error) {
+func buildEnv(ctx context.Context, store *layers.Store, e *env.Env, lock *layers.Lock, user *env.UserConfig, f BuildOptions, progress io.Writer) (*build.Result, error) {
 	if user == nil {
 		var err error
 		if user, err = env.LoadUserConfig(env.UserConfigPath()); err != nil {
@@ -94,14 +94,14 @@ func buildEnv(store *layers.Store, e *env.Env, lock *layers.Lock, user *env.User
 			return nil, err
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	b := &build.Builder{
 		Store:      store,
 		Pull:       layers.PullOptions{Registries: registries(user)},
 		IDMap:      user.IDMap,
-		Update:     f.update,
-		Offline:    f.offline,
+		Update:     f.Update,
+		Offline:    f.Offline,
 		Out:        progress,
 		ResolvConf: hostResolvConf(),
 		Remove:     removeBuildDir,
@@ -135,4 +135,10 @@ func registries(u *env.UserConfig) map[string]layers.Registry {
 		out[host] = layers.Registry{Mirrors: r.Mirrors, Insecure: r.Insecure}
 	}
 	return out
+}
+
+// removeBuildDir removes what a failed or finished build step left, which
+// under the full id map may hold files of subordinate ids.
+func removeBuildDir(path string) error {
+	return rootless.RemoveAll(path)
 }

@@ -1,4 +1,4 @@
-package main
+package project
 
 import (
 	"bytes"
@@ -56,22 +56,6 @@ func TestLogMuxColoursEachRole(t *testing.T) {
 	want := "\x1b[36ma | \x1b[0mhi\n\x1b[33mb | \x1b[0mhi\n"
 	if term.String() != want {
 		t.Errorf("got %q, want %q", term.String(), want)
-	}
-}
-
-func TestParseHostSide(t *testing.T) {
-	for _, c := range []struct{ in, ip, port, proto string }{
-		{"8080:80/tcp", "", "8080", "tcp"},
-		{"127.0.0.1:5353:53/udp", "127.0.0.1", "5353", "udp"},
-		{"[::1]:8443:443/tcp", "::1", "8443", "tcp"},
-	} {
-		ip, port, proto, ok := parseHostSide(c.in)
-		if !ok || ip != c.ip || port != c.port || proto != c.proto {
-			t.Errorf("parseHostSide(%q) = %q, %q, %q, %v", c.in, ip, port, proto, ok)
-		}
-	}
-	if _, _, _, ok := parseHostSide("nonsense"); ok {
-		t.Error("parseHostSide accepted nonsense")
 	}
 }
 

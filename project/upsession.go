@@ -1,4 +1,4 @@
-package main
+package project
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -19,22 +20,32 @@ import (
 	"github.com/nookenv/nook/supervise"
 )
 
-// upOptions say how runUp runs.
-type upOptions struct {
-	grace    time.Duration
-	terminal *os.File // foreground: where the prefixed logs go
-	detached bool     // the supervisor of nook up -d
-	// started, when set, is called once: when every role is started (and
+// UpOptions say how Up runs.
+type UpOptions struct {
+	Grace    time.Duration // between SIGTERM and SIGKILL; zero: rootless's default
+	Terminal *os.File      // foreground: where the prefixed logs go
+	Detached bool          // the supervisor of nook up -d
+	// Started, when set, is called once: when every role is started (and
 	// ready) or a one-shot role succeeded, or with the first failure.
-	started func(upStart)
+	Started func(UpStart)
+}
+
+// UpStart is what a detached supervisor reports once its roles are
+// started, or one failed.
+type UpStart struct {
+	Roles []string `json:"roles,omitempty"`
+	Role  string   `json:"role,omitempty"`  // the role that failed
+	Error string   `json:"error,omitempty"` // why
+	Hints []string `json:"hints,omitempty"`
 }
 
 // upSession is one nook up: its supervisor, the roles' records and logs.
 type upSession struct {
+	p     *Project
 	env   *env.Env
 	proj  *runstate.Project
 	roles []string
-	opt   upOptions
+	opt   UpOptions
 
 	stopping atomic.Bool // Ctrl-C, SIGTERM or nook stop: ends are not failures
 
@@ -47,9 +58,12 @@ type upSession struct {
 	failExit int      // the first failed role's status
 }
 
-// runUp runs roles in the foreground until they all end, a signal comes
-// or nook stop asks; it is also the body of nook up -d's supervisor.
-func runUp(e *env.Env, proj *runstate.Project, roles []string, opt upOptions) error {
+// Up runs roles (UpRoles) in the foreground until they all end, a signal
+// comes or nook stop asks; it is also the body of nook up -d's supervisor.
+// proj is the project's run state (OpenRunState). The status is the first
+// failed role's (each failure was said as it came), 125 with an error.
+func (p *Project) Up(proj *runstate.Project, roles []string, opt UpOptions) (int, error) {
+	e := p.Env
 	unlock, err := proj.Lock()
 	var locked *runstate.LockedError
 	if errors.As(err, &locked) {
@@ -57,15 +71,15 @@ func runUp(e *env.Env, proj *runstate.Project, roles []string, opt upOptions) er
 		if s, _ := proj.Supervisor(); s != nil {
 			pid = s.Owner.Pid
 		}
-		return alreadyUp(e, pid)
+		return exitNook, AlreadyUpError{Project: e.Project, Pid: pid}
 	}
 	if err != nil {
-		return err
+		return exitNook, err
 	}
 	defer unlock()
 	me, err := runstate.Self()
 	if err != nil {
-		return err
+		return exitNook, err
 	}
 
 	calls := make(chan controlCall)
@@ -73,23 +87,23 @@ func runUp(e *env.Env, proj *runstate.Project, roles []string, opt upOptions) er
 	defer close(loopDone)
 	ctl, err := listenControl(proj.ControlPath(), calls, loopDone)
 	if err != nil {
-		return err
+		return exitNook, err
 	}
 	defer ctl.Close()
 	sup := &runstate.Supervisor{Owner: me, Project: e.Project, ProjectDir: e.ProjectDir, Roles: roles,
-		Detached: opt.detached, Control: proj.ControlPath(), Started: time.Now()}
+		Detached: opt.Detached, Control: proj.ControlPath(), Started: time.Now()}
 	if err := proj.WriteSupervisor(sup); err != nil {
-		return err
+		return exitNook, err
 	}
 	defer proj.RemoveSupervisor(me)
 
-	s := &upSession{env: e, proj: proj, roles: roles, opt: opt, records: map[string]*runstate.Role{},
+	s := &upSession{p: p, env: e, proj: proj, roles: roles, opt: opt, records: map[string]*runstate.Role{},
 		pending: map[string]bool{}, ended: map[string]bool{}, allEnded: make(chan struct{})}
 	var w io.Writer
 	colour := false
-	if opt.terminal != nil {
-		w = opt.terminal
-		colour = term.IsTerminal(int(opt.terminal.Fd())) && os.Getenv("NO_COLOR") == ""
+	if opt.Terminal != nil {
+		w = opt.Terminal
+		colour = term.IsTerminal(int(opt.Terminal.Fd())) && os.Getenv("NO_COLOR") == ""
 	}
 	mux := newLogMux(w, colour, roles)
 	logs := map[string]*os.File{}
@@ -103,18 +117,18 @@ func runUp(e *env.Env, proj *runstate.Project, roles []string, opt upOptions) er
 		r := e.Roles[n]
 		rec, err := roleRecord(e, r, "up")
 		if err != nil {
-			return err
+			return exitNook, err
 		}
 		s.records[n], s.pending[n] = rec, true
 		if err := proj.WriteRole(rec); err != nil {
-			return err
+			return exitNook, err
 		}
 		logf, err := os.OpenFile(proj.LogPath(n), os.O_CREATE|os.O_WRONLY|os.O_TRUNC|os.O_APPEND, 0o600)
 		if err != nil {
-			return fmt.Errorf("opening the log of role %s: %w", n, err)
+			return exitNook, fmt.Errorf("opening the log of role %s: %w", n, err)
 		}
 		logs[n] = logf
-		sroles = append(sroles, supervise.Role{Name: n, LongRunning: longRunning(r), DependsOn: r.DependsOn,
+		sroles = append(sroles, supervise.Role{Name: n, LongRunning: LongRunning(r), DependsOn: r.DependsOn,
 			Restart: r.Restart, Ready: readyCheck(e, r)})
 	}
 
@@ -139,27 +153,27 @@ func runUp(e *env.Env, proj *runstate.Project, roles []string, opt upOptions) er
 	}()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	pods := &podJoiner{env: e}
-	defer pods.close()
+	pods := p.NewPodJoiner()
+	defer pods.Close()
 	for _, n := range roles {
 		if inPod(e.Roles[n]) {
 			idmap, err := rolesIDMap(e, nil)
 			if err != nil {
-				return err
+				return exitNook, err
 			}
 			if _, err := pods.join(idmap); err != nil { // the pod's notice first
-				return err
+				return exitNook, err
 			}
 			break
 		}
 	}
-	sv, err := supervise.NewWithOptions(ctx, upStarter{s: s, mux: mux, logs: logs, pods: pods, built: &built{}}, sroles,
+	sv, err := supervise.NewWithOptions(ctx, upStarter{s: s, mux: mux, logs: logs, pods: pods}, sroles,
 		supervise.Options{Report: s.event, Ready: s.ready})
 	if err != nil {
-		return err
+		return exitNook, err
 	}
 	defer sv.Stop()
-	if !opt.detached {
+	if !opt.Detached {
 		s.say("starting %s", joinNames(roles))
 	}
 	sv.StartAll()
@@ -193,9 +207,9 @@ func runUp(e *env.Env, proj *runstate.Project, roles []string, opt upOptions) er
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.failures) > 0 {
-		return exitError{code: max(s.failExit, 1)} // each failure was said as it came
+		return max(s.failExit, 1), nil // each failure was said as it came
 	}
-	return nil
+	return 0, nil
 }
 
 // knownRoles fails for a name that is not one of the session's roles.
@@ -210,11 +224,10 @@ func (s *upSession) knownRoles(names []string) error {
 
 // upStarter runs one role of a session.
 type upStarter struct {
-	s     *upSession
-	mux   *logMux
-	logs  map[string]*os.File
-	pods  *podJoiner
-	built *built
+	s    *upSession
+	mux  *logMux
+	logs map[string]*os.File
+	pods *PodJoiner
 }
 
 // drainLimit bounds the wait for a run's output to be copied after it
@@ -236,8 +249,9 @@ func (u upStarter) Start(ctx context.Context, name string) (int, error) {
 	if err != nil {
 		return exitNook, err
 	}
-	l := launch{env: s.env, role: s.env.Roles[name], ctx: ctx, stopTimeout: s.opt.grace, background: true,
-		out: out, portsChecked: true, pod: u.pods, built: u.built}
+	role := s.env.Roles[name]
+	l := launch{env: s.env, role: role, ctx: ctx, stopTimeout: s.opt.Grace, background: true,
+		out: out, portsChecked: true, pod: u.pods, built: s.p.built(role), progress: s.p.Progress, print: s.p.Printer}
 	code, err := l.start()
 	// The run's output is in its log before its end is recorded.
 	out.Close()
@@ -255,7 +269,7 @@ func (s *upSession) ready(role string) {
 	rec := s.records[role]
 	rec.State = runstate.Running
 	s.write(rec)
-	if longRunning(s.env.Roles[role]) {
+	if LongRunning(s.env.Roles[role]) {
 		s.settled(role)
 	}
 }
@@ -266,8 +280,8 @@ func (s *upSession) settled(role string) {
 		return
 	}
 	delete(s.pending, role)
-	if len(s.pending) == 0 && s.opt.started != nil {
-		s.opt.started(upStart{Roles: s.roles})
+	if len(s.pending) == 0 && s.opt.Started != nil {
+		s.opt.Started(UpStart{Roles: s.roles})
 	}
 }
 
@@ -287,8 +301,8 @@ func (s *upSession) event(ev supervise.Event) {
 		rec.State, rec.Exit = runstate.Restarting, &exit
 		rec.Restarts++
 		s.say("%s exited with status %d; restarting it in %v", ev.Role, ev.Exit, ev.Backoff)
-		if s.pending[ev.Role] && s.opt.started != nil {
-			s.opt.started(upStart{Role: ev.Role, Error: fmt.Sprintf("role %s exited with status %d as it started", ev.Role, ev.Exit),
+		if s.pending[ev.Role] && s.opt.Started != nil {
+			s.opt.Started(UpStart{Role: ev.Role, Error: fmt.Sprintf("role %s exited with status %d as it started", ev.Role, ev.Exit),
 				Hints: []string{restartingHint(ev.Role)}})
 		}
 		s.write(rec)
@@ -302,14 +316,14 @@ func (s *upSession) event(ev supervise.Event) {
 		}
 	case ev.Err != nil:
 		rec.State, rec.Exit, rec.Error = runstate.Failed, &exit, ev.Err.Error()
-		printError(fmt.Errorf("role %s: %w", ev.Role, ev.Err))
+		s.p.Printer.Error(fmt.Errorf("role %s: %w", ev.Role, ev.Err))
 		failure = fmt.Sprintf("%s could not be run", ev.Role)
 	case ev.Exit != 0:
 		rec.State, rec.Exit = runstate.Exited, &exit
 		failure = fmt.Sprintf("%s exited with status %d", ev.Role, ev.Exit)
 	default:
 		rec.State, rec.Exit = runstate.Exited, &exit
-		if longRunning(s.env.Roles[ev.Role]) {
+		if LongRunning(s.env.Roles[ev.Role]) {
 			s.say("%s exited with status 0", ev.Role)
 		} else {
 			s.settled(ev.Role)
@@ -317,15 +331,15 @@ func (s *upSession) event(ev supervise.Event) {
 	}
 	s.write(rec)
 	if failure != "" {
-		if !s.opt.detached || !s.pending[ev.Role] {
+		if !s.opt.Detached || !s.pending[ev.Role] {
 			s.say("%s", failure)
 		}
 		if len(s.failures) == 0 {
 			s.failExit = exit
 		}
 		s.failures = append(s.failures, failure)
-		if s.pending[ev.Role] && s.opt.started != nil {
-			s.opt.started(upStart{Role: ev.Role, Error: failure, Hints: []string{doneHint}})
+		if s.pending[ev.Role] && s.opt.Started != nil {
+			s.opt.Started(UpStart{Role: ev.Role, Error: failure, Hints: []string{doneHint}})
 		}
 		delete(s.pending, ev.Role)
 	}
@@ -347,17 +361,32 @@ func restartingHint(role string) string {
 // write stores rec; a failure is said, not fatal.
 func (s *upSession) write(rec *runstate.Role) {
 	if err := s.proj.WriteRole(rec); err != nil {
-		printError(err)
+		s.p.Printer.Error(err)
 	}
 }
 
-// say prints one `nook: up:` line on stderr.
+// say prints one `nook: up:` line.
 func (s *upSession) say(format string, args ...any) {
-	sayMu.Lock()
-	defer sayMu.Unlock()
 	prefix := "nook: up: "
-	if s.opt.detached {
+	if s.opt.Detached {
 		prefix = time.Now().Format(time.RFC3339) + " " + prefix
 	}
-	fmt.Fprintf(os.Stderr, prefix+format+"\n", args...)
+	s.p.Printer.Line(prefix + fmt.Sprintf(format, args...))
 }
+
+// AlreadyUpError refuses a second nook up of a project.
+type AlreadyUpError struct {
+	Project string
+	Pid     int // the supervisor of the nook up that runs
+}
+
+func (e AlreadyUpError) Error() string {
+	return fmt.Sprintf("project %s is already up (nook up, pid %d)", e.Project, e.Pid)
+}
+
+func (e AlreadyUpError) Hint() string {
+	return "see its roles with `nook ps`; stop them with `nook stop` first, or run one more role with `nook run ROLE`"
+}
+
+// joinNames lists names for messages: "build, server".
+func joinNames(names []string) string { return strings.Join(names, ", ") }

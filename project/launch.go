@@ -1,8 +1,9 @@
-package main
+package project
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -39,9 +40,13 @@ type launch struct {
 
 	// Shared by the roles one command runs: pod is the command's
 	// connection to the project's pod (nil: join it for this run), built
-	// its environment (nil: this launch looks it up itself).
-	pod   *podJoiner
+	// the role's environment (see Project.built).
+	pod   *PodJoiner
 	built *built
+
+	// progress receives build output, print nook's own lines.
+	progress io.Writer
+	print    Printer
 }
 
 // built is the project's environment as its roles run in it: the store,
@@ -56,17 +61,17 @@ type built struct {
 
 // ensure opens the store and looks up (or builds) e's environment, unless
 // b holds it already. A failure leaves b empty: the next call tries again.
-func (b *built) ensure(e *env.Env) error {
+func (b *built) ensure(ctx context.Context, e *env.Env, progress io.Writer) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.snap != nil {
 		return nil
 	}
-	store, err := openStore()
+	store, err := OpenStore()
 	if err != nil {
 		return err
 	}
-	snap, idmap, err := environment(store, e, os.Stderr)
+	snap, idmap, err := environment(ctx, store, e, progress)
 	if err != nil {
 		return err
 	}
@@ -79,10 +84,9 @@ func (b *built) ensure(e *env.Env) error {
 // with (125 for nook's own failures, as rootless.Run returns them).
 func (l launch) start() (int, error) {
 	b := l.built
-	if b == nil {
-		b = &built{}
-	}
-	if err := b.ensure(l.env); err != nil {
+	// A build serves every role of the command: one role's stop does not
+	// cancel it.
+	if err := b.ensure(context.Background(), l.env, l.progress); err != nil {
 		return exitNook, err
 	}
 	if len(l.role.Volumes) > 0 {
@@ -113,8 +117,8 @@ func (l launch) start() (int, error) {
 	}
 	pods := l.pod
 	if pods == nil {
-		pods = &podJoiner{env: l.env}
-		defer pods.close()
+		pods = &PodJoiner{env: l.env, print: l.print}
+		defer pods.Close()
 	}
 	pod, err := pods.join(b.idmap)
 	if err != nil {
@@ -133,10 +137,11 @@ func (l launch) start() (int, error) {
 // and start directly (ports of a host role are the host's own).
 func inPod(r *env.Role) bool { return r.Network == env.NetworkPrivate }
 
-// podJoiner joins the project's pod once, for every role run through it,
-// and says the pod's notice once.
-type podJoiner struct {
-	env *env.Env
+// PodJoiner joins the project's pod once, for every role run through it,
+// and says the pod's notice once: the roles one command runs share it.
+type PodJoiner struct {
+	env   *env.Env
+	print Printer
 
 	mu  sync.Mutex
 	pod *rootless.Pod
@@ -144,28 +149,26 @@ type podJoiner struct {
 
 // join connects to the project's pod, starting it under idmap (the id
 // map of the project's roles, rolesIDMap) if none runs.
-func (j *podJoiner) join(idmap rootless.IDMap) (*rootless.Pod, error) {
+func (j *PodJoiner) join(idmap rootless.IDMap) (*rootless.Pod, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.pod != nil {
 		return j.pod, nil
 	}
-	pod, err := rootless.JoinPod(rootless.PodOptions{Dir: podDir(j.env.ProjectID), Project: j.env.ProjectID, Name: j.env.Project,
+	pod, err := rootless.JoinPod(rootless.PodOptions{Dir: PodDir(j.env.ProjectID), Project: j.env.ProjectID, Name: j.env.Project,
 		Outbound: true, IDMap: idmap})
 	if err != nil {
 		return nil, err
 	}
 	if n := pod.Notice(); n != "" {
-		sayMu.Lock()
-		fmt.Fprintf(os.Stderr, "nook: notice: %s\n", n)
-		sayMu.Unlock()
+		j.print.Line("nook: notice: " + n)
 	}
 	j.pod = pod
 	return pod, nil
 }
 
-// close lets the pod end once its roles have.
-func (j *podJoiner) close() {
+// Close lets the pod end once its roles have.
+func (j *PodJoiner) Close() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.pod != nil {
@@ -195,23 +198,15 @@ func rolePorts(r *env.Role) []rootless.Port {
 	return out
 }
 
-// run is start for a command's RunE: a non-zero status becomes nook's own.
-// The run is recorded in the run state while it lasts, so that nook ps
+// run is start recorded in the run state while it lasts, so that nook ps
 // lists it and nook stop can end it.
-func (l launch) run() error {
+func (l launch) run() (int, error) {
 	if done, err := recordRun(l.env, l.role, l.shell); err == nil {
 		defer done()
 	} else {
-		fmt.Fprintf(os.Stderr, "nook: warning: %v\n", err)
+		l.print.Line(fmt.Sprintf("nook: warning: %v", err))
 	}
-	code, err := l.start()
-	if err != nil {
-		return err
-	}
-	if code != 0 {
-		return exitError{code: code}
-	}
-	return nil
+	return l.start()
 }
 
 // spec turns the launch into what nook's init needs, in environment b.

@@ -1,4 +1,4 @@
-package main
+package project
 
 import (
 	"path/filepath"
@@ -22,7 +22,7 @@ func TestControlStopReachesTheLoop(t *testing.T) {
 		got <- c.req.Stop
 		c.reply <- controlReply{Error: "role x is not run by this nook up"}
 	}()
-	err = controlStop(path, []string{"x"})
+	err = ControlStop(path, []string{"x"})
 	if err == nil || err.Error() != "role x is not run by this nook up" {
 		t.Errorf("controlStop = %v, want the loop's error", err)
 	}
@@ -42,7 +42,7 @@ func TestControlStopAfterTheLoopEnded(t *testing.T) {
 	}
 	defer l.Close()
 	close(done)
-	if err := controlStop(path, []string{"x"}); err != nil {
+	if err := ControlStop(path, []string{"x"}); err != nil {
 		t.Errorf("controlStop to a nook up whose loop ended = %v, want nil", err)
 	}
 }

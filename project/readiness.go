@@ -1,4 +1,4 @@
-package main
+package project
 
 import (
 	"bufio"
@@ -36,10 +36,10 @@ func readyCheck(e *env.Env, r *env.Role) func(ctx context.Context) error {
 			return poll(ctx, func() bool { return acceptsOnLoopback(ctx, port) })
 		}
 	}
-	podDir := podDir(e.ProjectID)
+	podDir := PodDir(e.ProjectID)
 	return func(ctx context.Context) error {
 		return poll(ctx, func() bool {
-			for _, pid := range podRolePids(readPodFile(podDir), r.Name) {
+			for _, pid := range PodRolePids(ReadPodFile(podDir), r.Name) {
 				if listensIn(pid, port) {
 					return true
 				}
@@ -79,13 +79,13 @@ func acceptsOnLoopback(ctx context.Context, port int) bool {
 	return false
 }
 
-// podDir is the run-state directory of the pod of project id.
-func podDir(id string) string {
+// PodDir is the run-state directory of the pod of project id.
+func PodDir(id string) string {
 	return filepath.Join(env.RunDir(), "pods", id)
 }
 
-// podFile is the part of a pod's pod.json nook up and ps read.
-type podFile struct {
+// PodFile is the part of a pod's pod.json nook up, ps and stop read.
+type PodFile struct {
 	Pid   int    `json:"pid"`
 	Start uint64 `json:"start"`
 	Roles []struct {
@@ -94,21 +94,22 @@ type podFile struct {
 	} `json:"roles"`
 }
 
-// readPodFile reads the pod's state; nil when there is no live pod.
-func readPodFile(dir string) *podFile {
+// ReadPodFile reads the state of the pod in dir; nil when there is no live
+// pod.
+func ReadPodFile(dir string) *PodFile {
 	data, err := os.ReadFile(filepath.Join(dir, "pod.json"))
 	if err != nil {
 		return nil
 	}
-	var f podFile
+	var f PodFile
 	if json.Unmarshal(data, &f) != nil || !(runstate.Owner{Pid: f.Pid, Start: f.Start}).Alive() {
 		return nil
 	}
 	return &f
 }
 
-// podRolePids are the pids of role's nook-inits in pod (nil: no live pod).
-func podRolePids(pod *podFile, role string) []int {
+// PodRolePids are the pids of role's nook-inits in pod (nil: no live pod).
+func PodRolePids(pod *PodFile, role string) []int {
 	if pod == nil {
 		return nil
 	}
