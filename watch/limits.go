@@ -92,6 +92,11 @@ func (e *LimitError) current() string {
 
 func roundUp(n, step int) int { return (n + step - 1) / step * step }
 
+// Limit reads one of the inotify limits (MaxUserWatches,
+// MaxUserInstances, MaxQueuedEvents) from dir, the /proc/sys/fs/inotify
+// directory; 0 when it cannot.
+func Limit(dir, sysctl string) int { return readLimit(dir, sysctl) }
+
 // readLimit reads one of the inotify limits, by sysctl name, from dir (the
 // /proc/sys/fs/inotify directory); 0 when it cannot.
 func readLimit(dir, sysctl string) int {

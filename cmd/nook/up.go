@@ -74,6 +74,7 @@ func newUpCmd(g *globals) *cobra.Command {
 			if err := checkUpPorts(e, roles); err != nil {
 				return err
 			}
+			checkLimits(e, roles)
 			if detach {
 				return detachUp(g, e, proj, args)
 			}
