@@ -24,6 +24,7 @@ var allowed = map[string][]string{
 	"layers":             {},
 	"mounts":             {"env", "layers"},
 	"rootless":           {"mounts", "cgroups"},
+	"doctor":             {"env", "layers", "build", "rootless", "cgroups", "watch"},
 	"cgroups":            {},
 	"templates":          {},
 	"internal/testimage": {},

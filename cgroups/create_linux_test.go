@@ -39,7 +39,7 @@ func TestCreateWithoutBase(t *testing.T) {
 	f.self("/")
 	h := Detect(f.root, os.Getuid())
 	_, err := h.Create("nook-web-1", Limits{Memory: 1 << 20})
-	if err == nil || !strings.Contains(err.Error(), "applying limits (memory = 1MiB): the machine runs cgroup v1") {
+	if err == nil || !strings.Contains(err.Error(), "applying limits (memory = 1MiB): the controllers are on cgroup v1 hierarchies") {
 		t.Errorf("Create on a hybrid machine: %v", err)
 	}
 }

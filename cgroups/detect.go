@@ -78,10 +78,10 @@ func Detect(root string, uid int) *Host {
 	h.Self = ownCgroup(filepath.Join(root, "proc/self/cgroup"))
 	switch h.Hierarchy {
 	case Hybrid:
-		h.Reason = "the machine runs cgroup v1 for its controllers (a hybrid hierarchy: the cgroup v2 one at /sys/fs/cgroup/unified has none); nook applies limits through cgroup v2 only"
+		h.Reason = "the controllers are on cgroup v1 hierarchies (hybrid cgroups: the v2 one at /sys/fs/cgroup/unified has none), and nook applies limits through cgroup v2 only"
 		return h
 	case Legacy:
-		h.Reason = "the machine runs cgroup v1 only; nook applies limits through cgroup v2 only"
+		h.Reason = "the machine has cgroup v1 hierarchies only, and nook applies limits through cgroup v2 only"
 		return h
 	case None:
 		h.Reason = "no cgroup file system is mounted at /sys/fs/cgroup"

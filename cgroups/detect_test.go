@@ -96,8 +96,8 @@ func TestDetectHierarchies(t *testing.T) {
 		h      Hierarchy
 		reason string
 	}{
-		{Hybrid, "hybrid hierarchy"},
-		{Legacy, "cgroup v1 only"},
+		{Hybrid, "hybrid cgroups"},
+		{Legacy, "cgroup v1 hierarchies only"},
 		{None, "no cgroup file system"},
 	} {
 		t.Run(string(tc.h), func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"os/user"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -57,7 +58,7 @@ func SubIDs() (uid, gid IDRange, err error) {
 
 // loadFullMap reads the user's subordinate ranges and finds the helpers.
 func loadFullMap() (*fullMap, error) {
-	m, r := fullMapOf(subuidFile, subgidFile, exec.LookPath)
+	m, r := fullMapOf(subuidFile, subgidFile, "/usr/bin", exec.LookPath)
 	if r != nil {
 		return nil, r
 	}
@@ -65,12 +66,12 @@ func loadFullMap() (*fullMap, error) {
 }
 
 // FullMapRefusal says what the full id map (idmap = "full") lacks for this
-// user: a range in subuid or subgid (normally /etc/subuid and /etc/subgid),
-// or newuidmap and newgidmap (found by lookPath, else in /usr/bin) that
-// are setuid root or have file capabilities. It returns the user's ranges,
-// and nil when nothing is missing.
-func FullMapRefusal(subuid, subgid string, lookPath func(string) (string, error)) (uid, gid IDRange, r *Refusal) {
-	m, ierr := fullMapOf(subuid, subgid, lookPath)
+// user on the machine whose root is root (normally "/"): a range in
+// etc/subuid or etc/subgid, or newuidmap and newgidmap (found by lookPath,
+// else in usr/bin) that are setuid root or have file capabilities. It
+// returns the user's ranges, and nil when nothing is missing.
+func FullMapRefusal(root string, lookPath func(string) (string, error)) (uid, gid IDRange, r *Refusal) {
+	m, ierr := fullMapOf(filepath.Join(root, "etc/subuid"), filepath.Join(root, "etc/subgid"), filepath.Join(root, "usr/bin"), lookPath)
 	if ierr != nil {
 		return IDRange{}, IDRange{}, &ierr.refusal
 	}
@@ -87,8 +88,8 @@ func FullMapRefusal(subuid, subgid string, lookPath func(string) (string, error)
 }
 
 // fullMapOf reads the user's ranges from subuid and subgid and finds the
-// helpers with lookPath.
-func fullMapOf(subuid, subgid string, lookPath func(string) (string, error)) (*fullMap, *idmapError) {
+// helpers with lookPath, else in usrBin.
+func fullMapOf(subuid, subgid, usrBin string, lookPath func(string) (string, error)) (*fullMap, *idmapError) {
 	id := strconv.Itoa(os.Getuid())
 	names := []string{id}
 	if u, err := user.LookupId(id); err == nil {
@@ -107,7 +108,7 @@ func fullMapOf(subuid, subgid string, lookPath func(string) (string, error)) (*f
 		name string
 		path *string
 	}{{"newuidmap", &m.newuidmap}, {"newgidmap", &m.newgidmap}} {
-		if *h.path, err = findHelper(h.name, lookPath); err != nil {
+		if *h.path, err = findHelper(h.name, usrBin, lookPath); err != nil {
 			return nil, &idmapError{err: err, refusal: Refusal{
 				Problem: "newuidmap and newgidmap are not installed",
 				Fix:     []string{"sudo apt-get install uidmap"},
@@ -160,12 +161,12 @@ func subIDRange(file string, names []string) (IDRange, error) {
 	return IDRange{}, fmt.Errorf("mapping the full id range: %s has no range for %s", file, names[len(names)-1])
 }
 
-// findHelper finds newuidmap or newgidmap with lookPath, else in /usr/bin.
-func findHelper(name string, lookPath func(string) (string, error)) (string, error) {
+// findHelper finds newuidmap or newgidmap with lookPath, else in usrBin.
+func findHelper(name, usrBin string, lookPath func(string) (string, error)) (string, error) {
 	if p, err := lookPath(name); err == nil {
 		return p, nil
 	}
-	p := "/usr/bin/" + name
+	p := filepath.Join(usrBin, name)
 	if _, err := os.Stat(p); err != nil {
 		return "", fmt.Errorf("mapping the full id range: %s is not installed", name)
 	}
