@@ -136,7 +136,9 @@ func TestIDMap(t *testing.T) {
 	f.expect("id map", expect{status: OK, summary: []string{"subordinate ids 100000-165535 (uid) and 100000-165535 (gid), newuidmap and newgidmap: idmap = \"full\" works (the single-id map is in use)"}})
 
 	f.write("etc/subuid", "someone-else:100000:65536")
-	usermod := []string{"sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 " + f.user}
+	// The range offered is past everyone else's: someone-else has
+	// 100000-165535.
+	usermod := []string{"sudo usermod --add-subuids 196608-262143 --add-subgids 196608-262143 " + f.user}
 	f.expect("id map", expect{status: OK, fix: usermod,
 		summary: []string{"the single-id map (the default) needs nothing; for idmap = \"full\": " + f.user + " has no subordinate ids"}})
 

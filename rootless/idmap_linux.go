@@ -99,10 +99,10 @@ func fullMapOf(subuid, subgid, usrBin string, lookPath func(string) (string, err
 	m := &fullMap{}
 	var err error
 	if m.uid, err = subIDRange(subuid, names); err != nil {
-		return nil, &idmapError{err: err, refusal: subIDsRefusal(who)}
+		return nil, &idmapError{err: err, refusal: subIDsRefusal(who, subuid, subgid)}
 	}
 	if m.gid, err = subIDRange(subgid, names); err != nil {
-		return nil, &idmapError{err: err, refusal: subIDsRefusal(who)}
+		return nil, &idmapError{err: err, refusal: subIDsRefusal(who, subuid, subgid)}
 	}
 	for _, h := range []struct {
 		name string
@@ -173,13 +173,39 @@ func findHelper(name, usrBin string, lookPath func(string) (string, error)) (str
 	return p, nil
 }
 
-// subIDsRefusal says how to give who a subordinate range.
-func subIDsRefusal(who string) Refusal {
+// subIDsRefusal says how to give who a subordinate range of 65536 ids
+// that no one else's range in subuid or subgid overlaps.
+func subIDsRefusal(who, subuid, subgid string) Refusal {
+	r := fmt.Sprintf("%d-%d", freeSubIDs(subuid, subgid), freeSubIDs(subuid, subgid)+65535)
 	return Refusal{
 		Problem: who + " has no subordinate ids in /etc/subuid and /etc/subgid",
-		Fix:     []string{"sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 " + who},
+		Fix:     []string{"sudo usermod --add-subuids " + r + " --add-subgids " + r + " " + who},
 		Or:      []string{"use the single-id map (the default: drop idmap = \"full\" from nook's user config)"},
 	}
+}
+
+// freeSubIDs is the start of a range of 65536 ids above every range of
+// files, on a multiple of 65536, and not below 100000 (as useradd picks
+// them).
+func freeSubIDs(files ...string) int {
+	end := 100000
+	for _, file := range files {
+		entries, _ := readIDFile(file)
+		for _, f := range entries {
+			if len(f) != 3 {
+				continue
+			}
+			start, err1 := strconv.Atoi(f[1])
+			count, err2 := strconv.Atoi(f[2])
+			if err1 == nil && err2 == nil {
+				end = max(end, start+count)
+			}
+		}
+	}
+	if end == 100000 {
+		return end
+	}
+	return (end + 65535) / 65536 * 65536
 }
 
 // idmapError is a failure to map the full id range.
