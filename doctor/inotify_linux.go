@@ -32,7 +32,11 @@ func checkInotify(m *Machine) Result {
 	}
 	res.Summary = fmt.Sprintf("watches: %d of %d in use; instances: %d of %d in use", watches, maxWatches, instances, maxInstances)
 	if watching {
-		res.Summary += fmt.Sprintf("; nook watch needs %d watches and 1 instance for this project", need)
+		watches := "watches"
+		if need == 1 {
+			watches = "watch"
+		}
+		res.Summary += fmt.Sprintf("; nook watch needs %d %s and 1 instance for this project", need, watches)
 	}
 	raise := func(status Status, e *watch.LimitError, what string) Result {
 		fix, keep := e.Commands()
