@@ -113,7 +113,7 @@ func (l launch) start() (int, error) {
 			return exitNook, err
 		}
 		spec.IDMap = b.idmap
-		return rootless.Run(ctx, spec, l.stdio())
+		return l.ended(rootless.Run(ctx, spec, l.stdio()))
 	}
 	pods := l.pod
 	if pods == nil {
@@ -128,7 +128,7 @@ func (l launch) start() (int, error) {
 	if err != nil {
 		return exitNook, err
 	}
-	return pod.Run(ctx, spec, l.stdio(), ports)
+	return l.ended(pod.Run(ctx, spec, l.stdio(), ports))
 }
 
 // inPod reports whether a role runs in the project's pod: every role on
@@ -237,6 +237,7 @@ func (l launch) spec(b *built, resolvConf []byte) (*rootless.Spec, error) {
 		NewNet:      r.Network != env.NetworkHost,
 		Role:        r.Name,
 		StopTimeout: l.stopTimeout,
+		Limits:      roleLimits(r, l.print),
 		Process: rootless.Process{
 			Args:  commandLine(r, l.args),
 			Env:   processEnv(l.env, r, b.snap, tty),

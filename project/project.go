@@ -70,7 +70,7 @@ func Open(dir, file string) (*Project, error) {
 	} else if path, err = env.Find(dir); err != nil {
 		return nil, err
 	}
-	cfg, err := env.Load(displayPath(cwd, path))
+	cfg, err := env.Load(DisplayPath(cwd, path))
 	if err != nil {
 		return nil, err
 	}
@@ -213,8 +213,8 @@ func absFrom(base, p string) string {
 	return filepath.Join(base, p)
 }
 
-// displayPath shortens path for messages when it lies below cwd.
-func displayPath(cwd, path string) string {
+// DisplayPath shortens path for messages when it lies below cwd.
+func DisplayPath(cwd, path string) string {
 	rel, err := filepath.Rel(cwd, path)
 	if err != nil || strings.HasPrefix(rel, "..") {
 		return path

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"os/user"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -57,6 +58,38 @@ func SubIDs() (uid, gid IDRange, err error) {
 
 // loadFullMap reads the user's subordinate ranges and finds the helpers.
 func loadFullMap() (*fullMap, error) {
+	m, r := fullMapOf(subuidFile, subgidFile, "/usr/bin", exec.LookPath)
+	if r != nil {
+		return nil, r
+	}
+	return m, nil
+}
+
+// FullMapRefusal says what the full id map (idmap = "full") lacks for this
+// user on the machine whose root is root (normally "/"): a range in
+// etc/subuid or etc/subgid, or newuidmap and newgidmap (found by lookPath,
+// else in usr/bin) that are setuid root or have file capabilities. It
+// returns the user's ranges, and nil when nothing is missing.
+func FullMapRefusal(root string, lookPath func(string) (string, error)) (uid, gid IDRange, r *Refusal) {
+	m, ierr := fullMapOf(filepath.Join(root, "etc/subuid"), filepath.Join(root, "etc/subgid"), filepath.Join(root, "usr/bin"), lookPath)
+	if ierr != nil {
+		return IDRange{}, IDRange{}, &ierr.refusal
+	}
+	for _, h := range []string{m.newuidmap, m.newgidmap} {
+		if !privilegedHelper(h) {
+			return m.uid, m.gid, &Refusal{
+				Problem: h + " is neither setuid root nor given file capabilities: it cannot write id maps",
+				Fix:     []string{"sudo chmod u+s " + m.newuidmap + " " + m.newgidmap},
+				Or:      []string{"give them file capabilities instead, as Fedora does:", "sudo setcap cap_setuid+ep " + m.newuidmap, "sudo setcap cap_setgid+ep " + m.newgidmap},
+			}
+		}
+	}
+	return m.uid, m.gid, nil
+}
+
+// fullMapOf reads the user's ranges from subuid and subgid and finds the
+// helpers with lookPath, else in usrBin.
+func fullMapOf(subuid, subgid, usrBin string, lookPath func(string) (string, error)) (*fullMap, *idmapError) {
 	id := strconv.Itoa(os.Getuid())
 	names := []string{id}
 	if u, err := user.LookupId(id); err == nil {
@@ -65,22 +98,39 @@ func loadFullMap() (*fullMap, error) {
 	who := names[len(names)-1]
 	m := &fullMap{}
 	var err error
-	if m.uid, err = subIDRange(subuidFile, names); err != nil {
-		return nil, &idmapError{err: err, hint: subIDsHint(who)}
+	if m.uid, err = subIDRange(subuid, names); err != nil {
+		return nil, &idmapError{err: err, refusal: subIDsRefusal(who, subuid, subgid)}
 	}
-	if m.gid, err = subIDRange(subgidFile, names); err != nil {
-		return nil, &idmapError{err: err, hint: subIDsHint(who)}
+	if m.gid, err = subIDRange(subgid, names); err != nil {
+		return nil, &idmapError{err: err, refusal: subIDsRefusal(who, subuid, subgid)}
 	}
 	for _, h := range []struct {
 		name string
 		path *string
 	}{{"newuidmap", &m.newuidmap}, {"newgidmap", &m.newgidmap}} {
-		if *h.path, err = findHelper(h.name); err != nil {
-			return nil, &idmapError{err: err,
-				hint: "install newuidmap and newgidmap (Debian, Ubuntu: `sudo apt-get install uidmap`; Fedora: shadow-utils), or use the single-id map"}
+		if *h.path, err = findHelper(h.name, usrBin, lookPath); err != nil {
+			return nil, &idmapError{err: err, refusal: Refusal{
+				Problem: "newuidmap and newgidmap are not installed",
+				Fix:     []string{"sudo apt-get install uidmap"},
+				Or:      []string{"on Fedora and openSUSE, install shadow-utils; or use the single-id map (drop idmap = \"full\" from nook's user config)"},
+			}}
 		}
 	}
 	return m, nil
+}
+
+// privilegedHelper reports whether the helper at path can write id maps:
+// setuid root, or with file capabilities.
+func privilegedHelper(path string) bool {
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return false
+	}
+	if st.Mode&unix.S_ISUID != 0 && st.Uid == 0 {
+		return true
+	}
+	sz, err := unix.Getxattr(path, "security.capability", nil)
+	return err == nil && sz > 0
 }
 
 // subIDRange returns the first range of file that belongs to one of
@@ -111,35 +161,70 @@ func subIDRange(file string, names []string) (IDRange, error) {
 	return IDRange{}, fmt.Errorf("mapping the full id range: %s has no range for %s", file, names[len(names)-1])
 }
 
-// findHelper finds newuidmap or newgidmap in PATH, else in /usr/bin.
-func findHelper(name string) (string, error) {
-	if p, err := exec.LookPath(name); err == nil {
+// findHelper finds newuidmap or newgidmap with lookPath, else in usrBin.
+func findHelper(name, usrBin string, lookPath func(string) (string, error)) (string, error) {
+	if p, err := lookPath(name); err == nil {
 		return p, nil
 	}
-	p := "/usr/bin/" + name
+	p := filepath.Join(usrBin, name)
 	if _, err := os.Stat(p); err != nil {
 		return "", fmt.Errorf("mapping the full id range: %s is not installed", name)
 	}
 	return p, nil
 }
 
-func subIDsHint(who string) string {
-	return fmt.Sprintf("give %[1]s subordinate ids in /etc/subuid and /etc/subgid, e.g.\n"+
-		"  sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 %[1]s\n"+
-		"or use the single-id map (the default: drop idmap = \"full\" from nook's user config)", who)
+// subIDsRefusal says how to give who a subordinate range of 65536 ids
+// that no one else's range in subuid or subgid overlaps.
+func subIDsRefusal(who, subuid, subgid string) Refusal {
+	r := fmt.Sprintf("%d-%d", freeSubIDs(subuid, subgid), freeSubIDs(subuid, subgid)+65535)
+	return Refusal{
+		Problem: who + " has no subordinate ids in /etc/subuid and /etc/subgid",
+		Fix:     []string{"sudo usermod --add-subuids " + r + " --add-subgids " + r + " " + who},
+		Or:      []string{"use the single-id map (the default: drop idmap = \"full\" from nook's user config)"},
+	}
+}
+
+// freeSubIDs is the start of a range of 65536 ids above every range of
+// files, on a multiple of 65536, and not below 100000 (as useradd picks
+// them).
+func freeSubIDs(files ...string) int {
+	end := 100000
+	for _, file := range files {
+		entries, _ := readIDFile(file)
+		for _, f := range entries {
+			if len(f) != 3 {
+				continue
+			}
+			start, err1 := strconv.Atoi(f[1])
+			count, err2 := strconv.Atoi(f[2])
+			if err1 == nil && err2 == nil {
+				end = max(end, start+count)
+			}
+		}
+	}
+	if end == 100000 {
+		return end
+	}
+	return (end + 65535) / 65536 * 65536
 }
 
 // idmapError is a failure to map the full id range.
 type idmapError struct {
-	err  error
-	hint string
+	err     error
+	refusal Refusal // Problem empty: no known fix
+	hint    string  // when refusal has none
 }
 
 func (e *idmapError) Error() string { return e.err.Error() }
 func (e *idmapError) Unwrap() error { return e.err }
 
 // Hint says how to give the user a range or the helpers.
-func (e *idmapError) Hint() string { return e.hint }
+func (e *idmapError) Hint() string {
+	if e.refusal.Problem != "" {
+		return e.refusal.Hint()
+	}
+	return e.hint
+}
 
 // idmapGate holds a child started without a map until its map is written.
 type idmapGate struct {

@@ -184,3 +184,17 @@ func TestRemoveAllMissing(t *testing.T) {
 		t.Errorf("RemoveAll of a missing path: %v, want nil as os.RemoveAll", err)
 	}
 }
+
+func TestFreeSubIDs(t *testing.T) {
+	dir := t.TempDir()
+	uid, gid := filepath.Join(dir, "subuid"), filepath.Join(dir, "subgid")
+	if got := freeSubIDs(uid, gid); got != 100000 {
+		t.Errorf("without files: %d, want 100000", got)
+	}
+	os.WriteFile(uid, []byte("alice:100000:65536\n# a comment\nbob:500000:65536\n"), 0o644)
+	os.WriteFile(gid, []byte("alice:100000:65536\ncarol:600000:1000\n"), 0o644)
+	// Past carol's 600000-600999, on a multiple of 65536.
+	if got := freeSubIDs(uid, gid); got != 655360 {
+		t.Errorf("freeSubIDs = %d, want 655360", got)
+	}
+}

@@ -22,6 +22,8 @@ func TestMain(m *testing.M) {
 		PodMain()
 	case RemoveName:
 		RemoveMain()
+	case TrialName:
+		TrialMain()
 	}
 	if addr := os.Getenv(listenEnv); addr != "" {
 		os.Exit(listenMain(addr))

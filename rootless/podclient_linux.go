@@ -176,7 +176,7 @@ func (p *Pod) Run(ctx context.Context, spec *Spec, stdio Stdio, ports []Port) (i
 			conn.Close()
 		}
 	}()
-	return superviseStart(ctx, spec, stdio, func() (initProcess, <-chan startMessage, <-chan initEnd, error) {
+	return superviseStart(ctx, spec, stdio, func(cgroup *os.File) (initProcess, <-chan startMessage, <-chan initEnd, error) {
 		var err error
 		if conn, err = dialPod(p.dir); err != nil {
 			return nil, nil, nil, fmt.Errorf("connecting to the pod at %s: %w", sock, err)
@@ -186,7 +186,12 @@ func (p *Pod) Run(ctx context.Context, spec *Spec, stdio Stdio, ports []Port) (i
 			return nil, nil, nil, err
 		}
 		_ = conn.SetWriteBuffer(podMaxMessage)
-		err = sendPodMessage(conn, podRequest{Run: &podRun{Spec: spec, Ports: ports}}, files...)
+		run := &podRun{Spec: spec, Ports: ports, Cgroup: cgroup != nil}
+		if cgroup != nil {
+			err = sendPodMessage(conn, podRequest{Run: run}, append(files, cgroup)...)
+		} else {
+			err = sendPodMessage(conn, podRequest{Run: run}, files...)
+		}
 		closeOpened(files, stdio)
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("sending the role to the pod (pid %d): %w", p.pid, err)

@@ -44,10 +44,14 @@ type podRequest struct {
 	Signal int     `json:"signal,omitempty"` // send this signal to the role's nook-init
 }
 
-// podRun asks the pod to start a role.
+// podRun asks the pod to start a role. Its stdin, stdout and stderr come
+// with it, and with Cgroup a fourth descriptor: the directory of the
+// run's cgroup (Spec.Limits), into which the pod moves the role's
+// nook-init before sending it its spec.
 type podRun struct {
-	Spec  *Spec  `json:"spec"`
-	Ports []Port `json:"ports,omitempty"` // published while the role runs
+	Spec   *Spec  `json:"spec"`
+	Ports  []Port `json:"ports,omitempty"` // published while the role runs
+	Cgroup bool   `json:"cgroup,omitempty"`
 }
 
 // podReply is what the pod sends: a hello to a Join; to a Run, one start
@@ -131,7 +135,7 @@ func sendPodMessage(c *net.UnixConn, v any, files ...*os.File) error {
 // recvPodMessage reads one packet into v and returns the descriptors that
 // came with it, as files. A closed connection is io.EOF.
 func recvPodMessage(c *net.UnixConn, buf []byte, v any) ([]*os.File, error) {
-	oob := make([]byte, syscall.CmsgSpace(3*4))
+	oob := make([]byte, syscall.CmsgSpace(4*4)) // stdio and a cgroup
 	n, oobn, flags, _, err := c.ReadMsgUnix(buf, oob)
 	if err != nil {
 		return nil, err

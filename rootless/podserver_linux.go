@@ -272,12 +272,19 @@ func (s *podServer) serveRun(c *net.UnixConn, run *podRun, files []*os.File) {
 		m := failure(err)
 		_ = sendPodMessage(c, podReply{Start: &m})
 	}
-	if len(files) != 3 || run.Spec == nil {
+	want := 3
+	if run.Cgroup {
+		want = 4
+	}
+	if len(files) != want || run.Spec == nil {
 		fail(fmt.Errorf("the pod got a role without a spec and stdin, stdout and stderr (%d descriptors)", len(files)))
 		return
 	}
 	spec := run.Spec
 	o := initOptions{flags: syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWUTS | syscall.CLONE_NEWIPC}
+	if run.Cgroup {
+		o.cgroup = files[3]
+	}
 	spec.NetNS = 0
 	if spec.NewNet {
 		spec.NetNS = netnsFd
@@ -306,6 +313,10 @@ func (s *podServer) serveRun(c *net.UnixConn, run *podRun, files []*os.File) {
 	init, err := startInit(spec, Stdio{In: files[0], Out: files[1], Err: files[2]}, o)
 	if err != nil {
 		remove()
+		if o.cgroup != nil && errors.Is(err, syscall.EACCES) {
+			err = &limitsError{err: err, hint: "the pod started in a cgroup from which it may not move processes there (from another login session?): " +
+				"stop the project's roles (`nook stop`) so that the next run starts a new pod"}
+		}
 		fail(err)
 		return
 	}

@@ -115,7 +115,14 @@ func hostsOverlap(a, b string) bool {
 // from a user namespace of its own, where even root lacks
 // CAP_NET_BIND_SERVICE over the host's network, so it applies to root too.
 func unprivilegedPortStart() int {
-	b, err := os.ReadFile(filepath.Join(procRoot, "sys/net/ipv4/ip_unprivileged_port_start"))
+	return UnprivilegedPortStart(filepath.Join(procRoot, "sys"))
+}
+
+// UnprivilegedPortStart reads net.ipv4.ip_unprivileged_port_start under
+// procSys (normally /proc/sys): the lowest host port nook can publish;
+// 1024 when it cannot be read.
+func UnprivilegedPortStart(procSys string) int {
+	b, err := os.ReadFile(filepath.Join(procSys, "net/ipv4/ip_unprivileged_port_start"))
 	if err != nil {
 		return 1024
 	}
@@ -127,18 +134,30 @@ func unprivilegedPortStart() int {
 }
 
 func privilegedPortError(p Port, start int) error {
+	return &PortError{Port: p,
+		msg: fmt.Sprintf("host port %s is below net.ipv4.ip_unprivileged_port_start (%d): nook publishes ports without privileges and cannot bind it",
+			p.hostPort(), start),
+		hint: LowPortRefusal(p, start).Hint()}
+}
+
+// LowPortRefusal says how to publish p, whose host port is below start
+// (net.ipv4.ip_unprivileged_port_start): lower the start to it, or publish
+// a higher port.
+func LowPortRefusal(p Port, start int) Refusal {
 	// Suggest the port's number in the 8000s, as is common (80 → 8080),
 	// or above the limit when that is higher still.
 	suggest := 8000 + p.HostPort%1000
 	if suggest < start {
 		suggest = start + p.HostPort%1000
 	}
-	return &PortError{Port: p,
-		msg: fmt.Sprintf("host port %s is below net.ipv4.ip_unprivileged_port_start (%d): nook publishes ports without privileges and cannot bind it",
-			p.hostPort(), start),
-		hint: fmt.Sprintf("publish a host port of %d or more (e.g. \"%d:%d\"), or allow lower ports with\n"+
-			"  sudo sysctl net.ipv4.ip_unprivileged_port_start=%d\n(persist it in /etc/sysctl.d/)",
-			start, suggest, p.RolePort, p.HostPort)}
+	const s = "net.ipv4.ip_unprivileged_port_start"
+	v := strconv.Itoa(p.HostPort)
+	return Refusal{
+		Problem: fmt.Sprintf("host ports below %d are privileged (%s = %d)", start, s, start),
+		Fix:     []string{"sudo sysctl " + s + "=" + v},
+		Keep:    []string{keepSysctl(s, v, "90-nook-ports.conf")},
+		Or:      []string{fmt.Sprintf("publish a host port of %d or more instead (e.g. \"%d:%d\")", start, suggest, p.RolePort)},
+	}
 }
 
 // tryBind binds p's host address and port as the forwarder will, and lets

@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	"golang.org/x/term"
+
+	"github.com/nookenv/nook/cgroups"
 )
 
 // Run starts spec in new namespaces and waits for it. It returns the
@@ -51,7 +53,8 @@ func Run(ctx context.Context, spec *Spec, stdio Stdio) (int, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 
-	return superviseStart(ctx, spec, stdio, func() (initProcess, <-chan startMessage, <-chan initEnd, error) {
+	return superviseStart(ctx, spec, stdio, func(cgroup *os.File) (initProcess, <-chan startMessage, <-chan initEnd, error) {
+		o.cgroup = cgroup
 		init, err := startInit(spec, stdio, o)
 		if err != nil {
 			return nil, nil, nil, err
@@ -91,6 +94,10 @@ type initOptions struct {
 	flags uintptr  // the namespaces to create; with CLONE_NEWUSER, the caller is root in it
 	netns *os.File // a network namespace for nook-init to join (Spec.NetNS), or nil
 	full  *fullMap // with CLONE_NEWUSER: map the user's subordinate ids too (Spec.IDMap)
+	// cgroup is the directory of the run's cgroup (Spec.Limits), or nil:
+	// nook-init is moved into it before it gets its spec, so before it
+	// starts the command.
+	cgroup *os.File
 }
 
 // localInit is nook-init as a child of this process.
@@ -154,6 +161,15 @@ func startInit(spec *Spec, stdio Stdio, o initOptions) (*localInit, error) {
 	}
 	specR.Close()
 	statusW.Close()
+	if err == nil && o.cgroup != nil {
+		if err = cgroups.AddProcess(o.cgroup, cmd.Process.Pid); err != nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			if gate != nil {
+				gate.Close()
+			}
+		}
+	}
 	if err != nil {
 		statusR.Close()
 		return nil, err

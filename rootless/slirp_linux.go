@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,15 +35,13 @@ type slirp struct {
 // fails to configure the namespace: the pod then has loopback only.
 func startSlirp(ns *os.File, log io.Writer) (*slirp, string) {
 	const loopbackOnly = "roles have loopback only, no outbound network"
-	path, err := exec.LookPath("slirp4netns")
-	if err != nil {
-		return nil, "slirp4netns is not installed: " + loopbackOnly + " (install the slirp4netns package)"
+	path, r := OutboundRefusal(exec.LookPath, tunDevice)
+	switch {
+	case r != nil && path == "":
+		return nil, r.Problem + ": " + loopbackOnly + " (install the slirp4netns package)"
+	case r != nil:
+		return nil, r.Problem + ": " + loopbackOnly
 	}
-	tun, err := os.OpenFile(tunDevice, os.O_RDWR, 0)
-	if err != nil {
-		return nil, fmt.Sprintf("%s cannot be opened (%v): %s", tunDevice, errors.Unwrap(err), loopbackOnly)
-	}
-	tun.Close()
 	// Confined where it can be, as rootlesskit does, and plain otherwise.
 	s, err := runSlirp(path, ns, log, slirpConfinement()...)
 	if err != nil {
@@ -52,6 +51,41 @@ func startSlirp(ns *os.File, log io.Writer) (*slirp, string) {
 		return nil, fmt.Sprintf("%v: %s", err, loopbackOnly)
 	}
 	return s, ""
+}
+
+// OutboundRefusal says why a pod's roles would get no outbound network:
+// slirp4netns is not found by lookPath, or the tun device (normally
+// /dev/net/tun) does not open for reading and writing. It returns
+// slirp4netns's path ("" when it is not found) and nil when both are
+// fine.
+func OutboundRefusal(lookPath func(string) (string, error), tun string) (string, *Refusal) {
+	path, err := lookPath("slirp4netns")
+	if err != nil {
+		return "", &Refusal{
+			Problem: "slirp4netns is not installed",
+			Fix:     []string{"sudo apt-get install slirp4netns"},
+			Or:      []string{"install the slirp4netns package with your distribution's package manager (dnf, zypper, pacman, apk)"},
+		}
+	}
+	f, err := os.OpenFile(tun, os.O_RDWR, 0)
+	if err == nil {
+		f.Close()
+		return path, nil
+	}
+	r := &Refusal{Problem: fmt.Sprintf("%s cannot be opened (%v)", tun, errors.Unwrap(err))}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		r.Fix = []string{"sudo modprobe tun"}
+		r.Keep = []string{"echo tun | sudo tee /etc/modules-load.d/nook-tun.conf"}
+		r.Or = []string{"without the module loader: sudo mkdir -p /dev/net && sudo mknod -m 0666 /dev/net/tun c 10 200",
+			"(in a container, give it the device: --device /dev/net/tun)"}
+	case errors.Is(err, fs.ErrPermission):
+		r.Fix = []string{"sudo chmod 0666 " + tun}
+		// 0666 is how stock distributions ship it: making an interface
+		// with it still takes privileges over a network namespace.
+		r.Keep = []string{`echo 'KERNEL=="tun", MODE="0666"' | sudo tee /etc/udev/rules.d/90-nook-tun.rules`}
+	}
+	return path, r
 }
 
 // slirpConfinement are the options that confine slirp4netns: a seccomp

@@ -4,6 +4,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/nookenv/nook/cgroups"
 	"github.com/nookenv/nook/mounts"
 )
 
@@ -39,6 +40,15 @@ type Spec struct {
 	// your subordinate range from /etc/subuid and /etc/subgid, written by
 	// newuidmap and newgidmap).
 	IDMap IDMap `json:"idMap,omitempty"`
+
+	// Limits are the role's resource limits. When set, Run and Pod.Run
+	// make the run a cgroup of its own with them (cgroups.Host.Create,
+	// under the cgroup delegated to the user), move nook-init into it
+	// before it starts the command, and remove it when the role has ended;
+	// a command the OOM killer killed there ends the run with an
+	// *OOMError. Limits the machine cannot apply must be left out by the
+	// caller (cgroups.Host.Usable), who says so. The parent alone uses it.
+	Limits cgroups.Limits `json:"-"`
 
 	// StopTimeout is the grace period between SIGTERM and SIGKILL when
 	// Run's context is cancelled; zero means DefaultStopTimeout. The

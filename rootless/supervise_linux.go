@@ -17,13 +17,24 @@ type initProcess interface {
 	Kill() error
 }
 
-// superviseStart is the caller's side of Run and Pod.Run: it puts the
-// terminal in raw mode for a tty, subscribes to the forwarded signals
-// before the init exists (so that none falls between), starts the init
-// with start and supervises it until it has ended. start returns the init
-// with its one start message and its one end.
+// superviseStart is the caller's side of Run and Pod.Run: it makes the
+// run's cgroup when spec has limits, puts the terminal in raw mode for a
+// tty, subscribes to the forwarded signals before the init exists (so
+// that none falls between), starts the init with start and supervises it
+// until it has ended. start gets the cgroup's directory (nil without
+// limits), into which nook-init must be moved before it gets its spec,
+// and returns the init with its one start message and its one end.
 func superviseStart(ctx context.Context, spec *Spec, stdio Stdio,
-	start func() (initProcess, <-chan startMessage, <-chan initEnd, error)) (int, error) {
+	start func(cgroup *os.File) (initProcess, <-chan startMessage, <-chan initEnd, error)) (int, error) {
+	cg, err := roleCgroup(spec)
+	if err != nil {
+		return exitNook, err
+	}
+	var cgDir *os.File
+	if cg != nil {
+		defer cg.Remove()
+		cgDir = cg.File()
+	}
 	restore, err := rawTerminal(spec, stdio)
 	if err != nil {
 		return exitNook, err
@@ -32,11 +43,12 @@ func superviseStart(ctx context.Context, spec *Spec, stdio Stdio,
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, forwardedSignals...)
 	defer signal.Stop(sigs)
-	proc, messages, exited, err := start()
+	proc, messages, exited, err := start(cgDir)
 	if err != nil {
 		return exitNook, err
 	}
-	return newSupervisor(proc, spec.StopTimeout).supervise(ctx, sigs, messages, exited)
+	code, err := newSupervisor(proc, spec.StopTimeout).supervise(ctx, sigs, messages, exited)
+	return outOfMemory(spec, cg, code, err)
 }
 
 // initEnd is how nook-init ended: its wait status, or why it is unknown.

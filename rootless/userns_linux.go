@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 )
@@ -59,38 +58,15 @@ func (e *usernsError) Hint() string { return e.hint }
 // forbid unprivileged user namespaces and says how to lift each one that
 // does. errno is what the kernel answered.
 func usernsHint(procSys string, errno syscall.Errno) string {
-	read := func(name string) string {
-		b, err := os.ReadFile(filepath.Join(procSys, name))
-		if err != nil {
-			return ""
-		}
-		return strings.TrimSpace(string(b))
+	exe, _ := os.Executable()
+	refusals := UsernsRefusals(procSys, errno, exe)
+	if len(refusals) == 0 {
+		return "the kernel or a security policy refuses unprivileged user namespaces (inside a container,\n" +
+			"its seccomp profile may forbid them); `nook doctor` checks the machine"
 	}
-	var fixes []string
-	if read("kernel/apparmor_restrict_unprivileged_userns") == "1" {
-		fixes = append(fixes,
-			"AppArmor restricts unprivileged user namespaces (Ubuntu 23.10 and later): allow them with",
-			"  sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0",
-			"(persist it in /etc/sysctl.d/), or install an AppArmor profile for nook that allows \"userns,\"")
+	hints := make([]string, len(refusals))
+	for i, r := range refusals {
+		hints[i] = r.Hint()
 	}
-	if read("kernel/unprivileged_userns_clone") == "0" {
-		fixes = append(fixes,
-			"unprivileged user namespaces are disabled: enable them with",
-			"  sudo sysctl kernel.unprivileged_userns_clone=1")
-	}
-	switch max := read("user/max_user_namespaces"); {
-	case max == "0":
-		fixes = append(fixes,
-			"user namespaces are disabled (user.max_user_namespaces=0): enable them with",
-			"  sudo sysctl user.max_user_namespaces=28633")
-	case errno == syscall.ENOSPC && max != "":
-		fixes = append(fixes,
-			fmt.Sprintf("the limit on user namespaces is reached (user.max_user_namespaces=%s): raise it with sysctl", max))
-	}
-	if len(fixes) == 0 {
-		fixes = append(fixes,
-			"the kernel or a security policy refuses unprivileged user namespaces (inside a container,",
-			"its seccomp profile may forbid them); `nook doctor` checks the machine")
-	}
-	return strings.Join(fixes, "\n")
+	return strings.Join(hints, "\n")
 }

@@ -18,13 +18,15 @@ func TestUsernsHint(t *testing.T) {
 		want   []string
 	}{
 		{"apparmor", map[string]string{"kernel/apparmor_restrict_unprivileged_userns": "1", "user/max_user_namespaces": "63000"},
-			syscall.EACCES, []string{"kernel.apparmor_restrict_unprivileged_userns=0", "AppArmor profile"}},
+			syscall.EACCES, []string{"sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0", "AppArmor profile",
+				"echo 'kernel.apparmor_restrict_unprivileged_userns = 0' | sudo tee /etc/sysctl.d/90-nook-userns.conf",
+				"sudo apparmor_parser -r /etc/apparmor.d/nook"}},
 		{"debian", map[string]string{"kernel/unprivileged_userns_clone": "0"},
 			syscall.EPERM, []string{"kernel.unprivileged_userns_clone=1"}},
 		{"disabled", map[string]string{"user/max_user_namespaces": "0"},
 			syscall.ENOSPC, []string{"user.max_user_namespaces="}},
 		{"limit reached", map[string]string{"user/max_user_namespaces": "3"},
-			syscall.ENOSPC, []string{"user.max_user_namespaces=3", "raise"}},
+			syscall.ENOSPC, []string{"user.max_user_namespaces = 3", "sudo sysctl user.max_user_namespaces=28633", "/etc/sysctl.d/"}},
 		{"unknown", map[string]string{"kernel/apparmor_restrict_unprivileged_userns": "0",
 			"kernel/unprivileged_userns_clone": "1", "user/max_user_namespaces": "63000"},
 			syscall.EPERM, []string{"nook doctor"}},

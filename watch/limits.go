@@ -55,9 +55,16 @@ func (e *LimitError) Error() string {
 // Unwrap returns the kernel's error.
 func (e *LimitError) Unwrap() error { return e.Err }
 
+// Commands are the command that raises the limit to Suggested, and the
+// one that keeps it across reboots.
+func (e *LimitError) Commands() (raise, keep string) {
+	set := fmt.Sprintf("%s=%d", e.Sysctl, e.Suggested())
+	return "sudo sysctl " + set, "echo " + set + " | sudo tee /etc/sysctl.d/90-nook-inotify.conf"
+}
+
 // Hint gives the command that raises the limit, and how to keep it.
 func (e *LimitError) Hint() string {
-	set := fmt.Sprintf("%s=%d", e.Sysctl, e.Suggested())
+	raise, keep := e.Commands()
 	var why string
 	switch e.Sysctl {
 	case MaxUserWatches:
@@ -67,7 +74,7 @@ func (e *LimitError) Hint() string {
 	default:
 		why = "raise the kernel's event queue"
 	}
-	return fmt.Sprintf("%s: sudo sysctl %s (to keep it: echo %s | sudo tee /etc/sysctl.d/90-nook-inotify.conf)", why, set, set)
+	return fmt.Sprintf("%s: %s (to keep it: %s)", why, raise, keep)
 }
 
 // Suggested is the value the hint proposes: room for the project and more,
@@ -91,6 +98,11 @@ func (e *LimitError) current() string {
 }
 
 func roundUp(n, step int) int { return (n + step - 1) / step * step }
+
+// Limit reads one of the inotify limits (MaxUserWatches,
+// MaxUserInstances, MaxQueuedEvents) from dir, the /proc/sys/fs/inotify
+// directory; 0 when it cannot.
+func Limit(dir, sysctl string) int { return readLimit(dir, sysctl) }
 
 // readLimit reads one of the inotify limits, by sysctl name, from dir (the
 // /proc/sys/fs/inotify directory); 0 when it cannot.

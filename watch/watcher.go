@@ -89,6 +89,38 @@ func New(opt Options) (*Watcher, error) {
 }
 
 func newWatcher(opt Options, pl plumbing) (*Watcher, error) {
+	w, err := configure(opt, pl)
+	if err != nil {
+		return nil, err
+	}
+	if w.n, err = pl.newNotifier(); err != nil {
+		op := "starting to watch " + w.root
+		if errors.Is(err, syscall.EMFILE) {
+			return nil, &LimitError{Op: op, Sysctl: MaxUserInstances, Current: readLimit(w.procDir, MaxUserInstances), Err: err}
+		}
+		return nil, fmt.Errorf("%s: creating an inotify instance: %w", op, err)
+	}
+	if err := w.addTree("", walk{}); err != nil {
+		w.n.close()
+		return nil, err
+	}
+	go w.loop()
+	return w, nil
+}
+
+// CountDirs counts the directories of opt.Root that a Watcher of opt
+// would watch, each taking one inotify watch (fs.inotify.max_user_watches),
+// without watching anything: nook doctor compares it with the limit.
+func CountDirs(opt Options) (int, error) {
+	w, err := configure(opt, plumbing{procDir: procInotify})
+	if err != nil {
+		return 0, err
+	}
+	return w.countDirs("", map[fileID]bool{}), nil
+}
+
+// configure makes a Watcher of opt that watches nothing yet.
+func configure(opt Options, pl plumbing) (*Watcher, error) {
 	if opt.Debounce < 0 {
 		return nil, fmt.Errorf("watching %s: negative debounce %v", opt.Root, opt.Debounce)
 	}
@@ -133,18 +165,6 @@ func newWatcher(opt Options, pl plumbing) (*Watcher, error) {
 			w.alwaysDir[d] = true
 		}
 	}
-	if w.n, err = pl.newNotifier(); err != nil {
-		op := "starting to watch " + root
-		if errors.Is(err, syscall.EMFILE) {
-			return nil, &LimitError{Op: op, Sysctl: MaxUserInstances, Current: readLimit(w.procDir, MaxUserInstances), Err: err}
-		}
-		return nil, fmt.Errorf("%s: creating an inotify instance: %w", op, err)
-	}
-	if err := w.addTree("", walk{}); err != nil {
-		w.n.close()
-		return nil, err
-	}
-	go w.loop()
 	return w, nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 	"golang.org/x/sys/unix"
 
+	"github.com/nookenv/nook/cgroups"
 	"github.com/nookenv/nook/internal/testimage"
 	"github.com/nookenv/nook/rootless"
 )
@@ -40,6 +41,12 @@ func scriptCondition(cond string) (bool, error) {
 	case "fullmap":
 		_, _, err := rootless.SubIDs()
 		return ci || err == nil, nil
+	case "limits":
+		// The machine, not CI, decides: limits apply where cgroup v2's
+		// memory and pids controllers are delegated to the user, and are
+		// explained where they are not (this project's machines).
+		_, why := cgroups.Self().Usable(cgroups.Limits{Memory: 1, Pids: 1})
+		return why == "", nil
 	}
 	return false, fmt.Errorf("unknown condition %q", cond)
 }

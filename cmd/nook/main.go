@@ -19,8 +19,9 @@ import (
 func main() {
 	// The one place that decides whether this process is nook or nook
 	// re-executed: nook's init (rootless.Run, inside the new namespaces), a
-	// project's pod (rootless.JoinPod), or the removal of a tree owned by
-	// subordinate ids (rootless.RemoveAll).
+	// project's pod (rootless.JoinPod), the removal of a tree owned by
+	// subordinate ids (rootless.RemoveAll), or the command of nook doctor's
+	// trial run (rootless.Trial).
 	switch filepath.Base(os.Args[0]) {
 	case "nook-init":
 		rootless.Init()
@@ -28,6 +29,8 @@ func main() {
 		rootless.PodMain()
 	case rootless.RemoveName:
 		rootless.RemoveMain()
+	case rootless.TrialName:
+		rootless.TrialMain()
 	}
 	os.Exit(Main())
 }

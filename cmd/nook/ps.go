@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nookenv/nook/cgroups"
 	"github.com/nookenv/nook/env"
 	"github.com/nookenv/nook/project"
 	"github.com/nookenv/nook/runstate"
@@ -28,6 +29,10 @@ type psRow struct {
 	Restarts   int       `json:"restarts"`
 	Exit       *int      `json:"exit,omitempty"`
 	Error      string    `json:"error,omitempty"`
+	// Memory is what the role uses now, MemoryLimit its limit (0: none),
+	// in bytes; known only for a role run with limits (it has a cgroup).
+	Memory      int64 `json:"memoryBytes,omitempty"`
+	MemoryLimit int64 `json:"memoryLimitBytes,omitempty"`
 }
 
 func newPsCmd(g *globals) *cobra.Command {
@@ -54,10 +59,10 @@ func newPsCmd(g *globals) *cobra.Command {
 				return writeJSON(os.Stdout, rows)
 			}
 			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "PROJECT\tROLE\tPID\tSTATE\tPORTS\tUPTIME")
+			fmt.Fprintln(tw, "PROJECT\tROLE\tPID\tSTATE\tPORTS\tUPTIME\tMEMORY")
 			for _, r := range rows {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Project, r.Role, dash(r.Pid), psState(r),
-					orDash(strings.Join(r.Ports, ",")), uptime(r))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Project, r.Role, dash(r.Pid), psState(r),
+					orDash(strings.Join(r.Ports, ",")), uptime(r), memory(r))
 			}
 			return tw.Flush()
 		},
@@ -119,6 +124,9 @@ func psRows(projects []*runstate.Project, all bool) ([]psRow, error) {
 				if r.State == runstate.Running {
 					row.Uptime = time.Since(r.Started).Round(time.Second).Seconds()
 				}
+				if dir, ok := cgroups.Find("/", r.Owner.Pid, r.Role); ok {
+					row.Memory, row.MemoryLimit, _ = cgroups.Usage(dir)
+				}
 			}
 			rows = append(rows, row)
 		}
@@ -144,6 +152,17 @@ func uptime(r psRow) string {
 		return "-"
 	}
 	return (time.Duration(r.Uptime) * time.Second).String()
+}
+
+// memory is the memory column: use, and the limit when there is one.
+func memory(r psRow) string {
+	switch {
+	case r.Memory == 0:
+		return "-"
+	case r.MemoryLimit == 0:
+		return cgroups.FormatBytes(r.Memory)
+	}
+	return cgroups.FormatBytes(r.Memory) + " / " + cgroups.FormatBytes(r.MemoryLimit)
 }
 
 func dash(n int) string {

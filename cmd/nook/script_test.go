@@ -22,6 +22,7 @@ func TestMain(m *testing.M) {
 		"nook-init":         rootless.Init,
 		"nook-pod":          rootless.PodMain,
 		rootless.RemoveName: rootless.RemoveMain,
+		rootless.TrialName:  rootless.TrialMain,
 		"udpecho":           udpEchoMain,
 	})
 }

@@ -64,6 +64,7 @@ func newUpCmd(g *globals) *cobra.Command {
 			if err := p.CheckPorts(roles); err != nil {
 				return err
 			}
+			p.CheckLimits(roles)
 			if detach {
 				return detachUp(g, proj, args)
 			}
