@@ -34,7 +34,7 @@ var allowed = map[string][]string{
 	"supervise":          {"env"},
 	"build":              {"env", "layers", "mounts", "rootless"},
 	"runstate":           {},
-	"project":            {"env", "layers", "build", "mounts", "rootless", "runstate", "supervise", "watch"},
+	"project":            {"env", "layers", "build", "mounts", "rootless", "runstate", "supervise", "watch", "cgroups"},
 }
 
 func TestImportDirection(t *testing.T) {
