@@ -100,6 +100,9 @@ func (s *Store) fetchLayer(ctx context.Context, l layerSource, rep *reporter) (U
 		if rerr := removeTree(tmp); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
+		if namesBlob(err) {
+			return Unpacked{}, err
+		}
 		return Unpacked{}, fmt.Errorf("layer %s: %w", l.label(), err)
 	}
 	rep.report(Progress{Phase: PhaseDone, Layer: l.label(), Done: done, Total: max(l.size, done)})
@@ -151,6 +154,13 @@ func (s *Store) unpackLayer(ctx context.Context, l layerSource, dir string, rep 
 		return blob.done, stats, &DigestError{What: "DiffID", Want: l.diffID.String(), Got: "sha256:" + got}
 	}
 	return blob.done, stats, nil
+}
+
+// namesBlob reports whether err names the blob it is about already.
+func namesBlob(err error) bool {
+	var stall *StallError
+	var desc *DescriptorError
+	return errors.As(err, &stall) || errors.As(err, &desc)
 }
 
 // readError is err, or, when the blob's source is at fault (a registry that

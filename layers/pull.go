@@ -24,7 +24,8 @@ type PullOptions struct {
 	// goroutine at a time.
 	Progress func(Progress)
 	// Notice, when set, is told what the user should know about the image
-	// pulled: one line at most per pull (device nodes skipped).
+	// pulled, in a line that does not name it: one at most per pull
+	// (device nodes skipped).
 	Notice func(string)
 	// StallTimeout ends a pull whose registry sends nothing for that long
 	// (no response, or no byte of a blob); 0 means DefaultStallTimeout.
@@ -95,14 +96,14 @@ func (s *Store) Pull(ctx context.Context, ref string, opt PullOptions) (*Snapsho
 		return nil, fmt.Errorf("pulling %s: %w", ref, err)
 	}
 	if skipped.Devices > 0 && opt.Notice != nil {
-		opt.Notice(devicesNotice(ref, skipped))
+		opt.Notice(devicesNotice(skipped))
 	}
 	return s.snapshotOf(ref, &img.record)
 }
 
-// devicesNotice tells that the layers of image ref held device nodes,
-// which were skipped.
-func devicesNotice(ref string, u Unpacked) string {
+// devicesNotice tells that an image's layers held device nodes, which
+// were skipped.
+func devicesNotice(u Unpacked) string {
 	names := make([]string, len(u.DeviceNames))
 	for i, n := range u.DeviceNames {
 		names[i] = "/" + n
@@ -114,6 +115,6 @@ func devicesNotice(ref string, u Unpacked) string {
 	if u.Devices == 1 {
 		nodes = "device node"
 	}
-	return fmt.Sprintf("image %s: skipped %d %s (%s): nook's own /dev provides them at run time",
-		ref, u.Devices, nodes, strings.Join(names, ", "))
+	return fmt.Sprintf("skipped %d %s (%s): nook's own /dev provides them at run time",
+		u.Devices, nodes, strings.Join(names, ", "))
 }

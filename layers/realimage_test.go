@@ -49,8 +49,8 @@ func TestPullSkipsDeviceNodesWithOneNotice(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(notices) != 1 || !strings.Contains(notices[0], "skipped 5 device nodes (/dev/console, /dev/full, /dev/null, …)") ||
-		!strings.Contains(notices[0], "nook's own /dev provides them at run time") || !strings.Contains(notices[0], ref) {
-		t.Errorf("notices = %q, want one naming the image, 5 device nodes and nook's /dev", notices)
+		!strings.Contains(notices[0], "nook's own /dev provides them at run time") {
+		t.Errorf("notices = %q, want one naming 5 device nodes and nook's /dev", notices)
 	}
 	if got := readLowerFile(t, snap, "etc/os-release"); got != "ID=debian\n" {
 		t.Errorf("os-release = %q: the rest of the layer must be there", got)

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -18,7 +20,9 @@ func newBuildCmd(g *globals) *cobra.Command {
 		Long: "Build the project's environment: the image, one layer of OS packages and one layer per\n" +
 			"setup step, each cached in the store by the content it depends on. nook.lock pins the\n" +
 			"image's digest and the packages' versions; it is written when missing and used as it is\n" +
-			"otherwise. Step output is prefixed [N/M]; a failing step ends nook with status 125.",
+			"otherwise. Step output is prefixed [N/M]; a failing step ends nook with status 125.\n" +
+			"NOOK_PULL_STALL_TIMEOUT (default 1m) is how long a registry may send nothing before\n" +
+			"a pull gives up on it.",
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if f.update && f.offline {
@@ -49,6 +53,24 @@ func newBuildCmd(g *globals) *cobra.Command {
 	c.Flags().BoolVar(&f.update, "update", false, "resolve the image's tag and the packages' versions again and rewrite nook.lock")
 	c.Flags().BoolVar(&f.offline, "offline", false, "never use the network: fail, naming it, when something is missing")
 	return c
+}
+
+// stallTimeoutVar names the environment variable that sets how long a
+// registry may send nothing before a pull gives up on it.
+const stallTimeoutVar = "NOOK_PULL_STALL_TIMEOUT"
+
+// pullStallTimeout is the stall timeout $NOOK_PULL_STALL_TIMEOUT sets;
+// zero means layers.DefaultStallTimeout.
+func pullStallTimeout() (time.Duration, error) {
+	v := os.Getenv(stallTimeoutVar)
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, usageError{msg: fmt.Sprintf("%s=%q: not a positive duration", stallTimeoutVar, v), hint: "for example NOOK_PULL_STALL_TIMEOUT=5m"}
+	}
+	return d, nil
 }
 
 // removeBuildDir removes what a failed or finished build step left, which

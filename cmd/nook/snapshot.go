@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -79,7 +78,9 @@ type buildFlags struct {
 	lockOptional bool
 }
 
-// buildEnv builds e's environment and writes nook.lock when it changed.
+// buildEnv builds e's environment and writes nook.lock as soon as an entry
+// of it changes (the image's, the packages'), so that a build that fails
+// later keeps them.
 // user is the user config when already loaded (nil: load it). Steps'
 // output and pull progress go to progress.
 func buildEnv(store *layers.Store, e *env.Env, lock *layers.Lock, user *env.UserConfig, f buildFlags, progress io.Writer) (*build.Result, error) {
@@ -94,17 +95,23 @@ func buildEnv(store *layers.Store, e *env.Env, lock *layers.Lock, user *env.User
 			return nil, err
 		}
 	}
+	stall, err := pullStallTimeout()
+	if err != nil {
+		return nil, err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	b := &build.Builder{
-		Store:      store,
-		Pull:       layers.PullOptions{Registries: registries(user)},
-		IDMap:      user.IDMap,
-		Update:     f.update,
-		Offline:    f.offline,
-		Out:        progress,
-		ResolvConf: hostResolvConf(),
-		Remove:     removeBuildDir,
+		Store:        store,
+		Pull:         layers.PullOptions{Registries: registries(user), StallTimeout: stall},
+		IDMap:        user.IDMap,
+		Update:       f.update,
+		Offline:      f.offline,
+		Out:          progress,
+		ResolvConf:   hostResolvConf(),
+		Remove:       removeBuildDir,
+		LockPath:     build.LockPath(e),
+		LockOptional: f.lockOptional,
 	}
 	if bar := newProgressBar(progress); bar != nil {
 		b.Pull.Progress = bar.update
@@ -116,14 +123,6 @@ func buildEnv(store *layers.Store, e *env.Env, lock *layers.Lock, user *env.User
 			return nil, errors.Join(err, ctx.Err())
 		}
 		return nil, err
-	}
-	if res.LockChanged && res.Lock != nil {
-		if err := res.Lock.Write(build.LockPath(e)); err != nil {
-			if !f.lockOptional {
-				return nil, err
-			}
-			fmt.Fprintf(progress, "nook: warning: %v\n", err)
-		}
 	}
 	return res, nil
 }
