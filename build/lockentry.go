@@ -51,9 +51,9 @@ func entryOf(e *env.Env, digest string, plan *Plan) *layers.EnvLock {
 type lockKeeper struct {
 	b       *Builder
 	e       *env.Env
-	digest  string      // the image's
+	digest  string       // the image's
 	lock    *layers.Lock // the lock as it stands now
-	changed bool        // lock differs from the one the build was given
+	changed bool         // lock differs from the one the build was given
 }
 
 // keep sets the entry plan pins.
