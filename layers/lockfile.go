@@ -96,18 +96,20 @@ func ReadLock(path string) (*Lock, error) {
 		}
 		return nil, &LockError{File: path, Msg: err.Error()}
 	}
-	d := lockDecoder{file: path, lines: keyLines(string(data))}
+	d := lockDecoder{file: path, src: string(data)}
 	return d.lock(raw)
 }
 
 // lockDecoder checks a decoded nook.lock, naming the line of what is wrong.
 type lockDecoder struct {
-	file  string
-	lines map[string]int // by dotted key path, as keyLines reports
+	file string
+	src  string // the file's text, for keyLines once an error needs a line
 }
 
 func (d *lockDecoder) errorf(key []string, format string, args ...any) error {
-	return &LockError{File: d.file, Line: d.lines[keyPath(key)], Msg: fmt.Sprintf(format, args...)}
+	// Found only for an error: a lock of a hundred packages would cost a
+	// millisecond on every run otherwise.
+	return &LockError{File: d.file, Line: keyLines(d.src)[keyPath(key)], Msg: fmt.Sprintf(format, args...)}
 }
 
 func (d *lockDecoder) lock(raw map[string]any) (*Lock, error) {
