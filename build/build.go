@@ -158,6 +158,9 @@ func (b *Builder) Build(ctx context.Context, e *env.Env, lock *layers.Lock) (*Re
 		}
 	}
 	keeper := &lockKeeper{b: b, e: e, lock: lock, digest: base.Digest}
+	if err := keeper.keepImage(); err != nil {
+		return nil, err
+	}
 	res := &Result{}
 	if snap, err := b.Store.LookupEnv(plan.Top); err == nil {
 		res.Snapshot = snap
@@ -211,12 +214,6 @@ func (b *Builder) manager(e *env.Env, base *layers.Snapshot, pl *layers.EnvLock)
 func (b *Builder) steps(ctx context.Context, e *env.Env, plan *Plan, in Input, base *layers.Snapshot, keeper *lockKeeper) (*Plan, int, error) {
 	lowers := slices.Clone(base.Lowers)
 	ran := 0
-	if len(e.Packages) == 0 {
-		// The image's entry is all there is to pin: keep it now.
-		if err := keeper.keep(plan); err != nil {
-			return nil, 0, err
-		}
-	}
 	for i := 0; i < len(plan.Steps); i++ {
 		st := plan.Steps[i]
 		if b.Store.HasLayer(st.Key) {

@@ -56,9 +56,30 @@ type lockKeeper struct {
 	changed bool         // lock differs from the one the build was given
 }
 
+// keepImage sets an entry pinning the image alone when the lock has none
+// for it: a build that fails before its packages are known keeps the
+// image it was building on. An entry for the same image and digest is
+// left as it is, its packages' versions with it.
+func (k *lockKeeper) keepImage() error {
+	var old *layers.EnvLock
+	if k.lock != nil {
+		old = k.lock.Platforms[layers.HostPlatform()]
+	}
+	if old != nil && old.Image == k.e.ImageRef && old.Digest == k.digest {
+		return nil
+	}
+	return k.set(&layers.EnvLock{Image: k.e.ImageRef, Digest: k.digest, Packages: map[string]string{}})
+}
+
 // keep sets the entry plan pins.
 func (k *lockKeeper) keep(plan *Plan) error {
-	lock, changed := withEntry(k.lock, layers.HostPlatform(), entryOf(k.e, k.digest, plan))
+	return k.set(entryOf(k.e, k.digest, plan))
+}
+
+// set sets the entry for this platform, and writes the lock when that
+// changed it.
+func (k *lockKeeper) set(entry *layers.EnvLock) error {
+	lock, changed := withEntry(k.lock, layers.HostPlatform(), entry)
 	if !changed {
 		return nil
 	}

@@ -118,3 +118,28 @@ func TestResolvedPinsByAnEarlierBuild(t *testing.T) {
 		t.Errorf("resolved with agreeing pins = %v, %v; want the recorded layer", p, err)
 	}
 }
+
+func TestKeepImageWritesTheImageFirst(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nook.lock")
+	e := &env.Env{ImageRef: "debian:bookworm"}
+	k := &lockKeeper{b: &Builder{LockPath: path}, e: e, digest: digest}
+	if err := k.keepImage(); err != nil {
+		t.Fatal(err)
+	}
+	lock, err := layers.ReadLock(path)
+	if err != nil || lock == nil {
+		t.Fatalf("ReadLock = %v, %v", lock, err)
+	}
+	if got := lock.Platforms[layers.HostPlatform()]; got == nil || got.Image != "debian:bookworm" || got.Digest != digest {
+		t.Fatalf("entry = %+v, want the image pinned", got)
+	}
+
+	// A lock that pins this image and its packages keeps them.
+	pinned := &layers.EnvLock{Image: "debian:bookworm", Digest: digest, Manager: "apt-get",
+		Declared: []string{"jq"}, Packages: map[string]string{"jq": "1.6"}}
+	lock.Platforms[layers.HostPlatform()] = pinned
+	k = &lockKeeper{b: &Builder{LockPath: path}, e: e, digest: digest, lock: lock}
+	if err := k.keepImage(); err != nil || k.changed {
+		t.Errorf("keepImage over the same image: changed %v, %v", k.changed, err)
+	}
+}
