@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Build speed: cold and no-op `nook build` of a Debian image + one package +
-# one setup step, side by side with `podman build` of the same Containerfile
-# (runc, host network) from the same loopback registry, with hyperfine.
+# Build speed: cold and no-op `nook build` of a real Debian image (mmdebstrap's
+# root filesystem as it is, /dev nodes included) + two packages from Debian's
+# mirror + one setup step, side by side with `podman build` of the same
+# Containerfile (runc, podman's default rootless network, like nook's steps)
+# from the same loopback registry, with hyperfine.
 # Run it as an ordinary user (with subordinate ids, for podman and
 # mmdebstrap) from the repository root:   bash bench/build.sh [COLD_RUNS] [NOOP_RUNS]
 # Needs: hyperfine, podman, runc, mmdebstrap (Debian packages) and Debian's
@@ -40,17 +42,17 @@ echo "registry: $host"
 mkdir "$work/project"
 cat >"$work/project/nook.toml" <<TOML
 image = "$host/bench/debian:bookworm"
-packages = ["hello"]
-setup = ["hello > /greeting"]
+packages = ["hello", "jq"]
+setup = ["hello | jq -R . > /greeting"]
 TOML
 cat >"$work/project/Containerfile" <<DOCKER
 FROM $host/bench/debian:bookworm
-RUN apt-get update && apt-get install -y --no-install-recommends hello && apt-get clean && rm -rf /var/lib/apt/lists/*
-RUN hello > /greeting
+RUN apt-get update && apt-get install -y --no-install-recommends hello jq && apt-get clean && rm -rf /var/lib/apt/lists/*
+RUN hello | jq -R . > /greeting
 DOCKER
 export NOOK_HOME=$work/store NOOK_CONFIG=$work/config.toml
 podman="podman --root $work/podman --runroot $work/podman-run --storage-driver overlay"
-pbuild="$podman build -q --runtime runc --network=host --tls-verify=false -t bench-build -f $work/project/Containerfile $work/project"
+pbuild="$podman build -q --runtime runc --tls-verify=false -t bench-build -f $work/project/Containerfile $work/project"
 nbuild="$nook -C $work/project build"
 
 echo "== cold: empty store, no lock ($cold_runs runs)"

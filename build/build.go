@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -28,26 +26,46 @@ const hostImage = "host"
 type Builder struct {
 	Store *layers.Store
 	// Pull configures pulls: registries from the user config, progress.
+	// Its notices (device nodes skipped) go to Out when it has no Notice.
 	Pull layers.PullOptions
 	// IDMap is the id-map mode the steps run under: env.IDMapSingle (the
 	// default: one id, ownership calls faked by a seccomp filter) or
 	// env.IDMapFull. It is part of every built layer's key.
 	IDMap string
-	// Update ignores the lock: the image's tag is resolved again and the
-	// packages are installed unpinned, and the lock is rewritten.
+	// Update ignores the lock and what earlier builds installed: the
+	// image's tag is resolved again, the packages are installed unpinned,
+	// and the lock is rewritten.
 	Update bool
 	// Offline never touches the network: what the store lacks is an error
 	// (an *OfflineError) instead of a pull or a step run.
 	Offline bool
 	// Out receives the steps' announcements and their output, each line
-	// prefixed with "[N/M]"; nil discards them.
+	// prefixed with "[N/M]", and nook's notices; nil discards them.
 	Out io.Writer
-	// ResolvConf is the steps' /etc/resolv.conf (the host's).
+	// ResolvConf is the steps' /etc/resolv.conf when they run on the
+	// host's network (the host's); in a network of their own they get
+	// slirp4netns's DNS forwarder.
 	ResolvConf []byte
 	// Remove removes a failed step's directory; nil is the store's own
 	// removal. Under the full id map it must cope with files owned by
 	// subordinate ids (rootless.RemoveAll).
 	Remove func(string) error
+	// LockPath, when set, is where the lock is written as soon as an entry
+	// of it is known — the image's once it is pulled, the packages' once
+	// their layer is there — so that a build failing in a later step
+	// keeps them. "" leaves writing the lock to the caller (Result.Lock).
+	LockPath string
+	// LockOptional makes a lock that cannot be written a warning on Out
+	// rather than an error: a run in a read-only checkout still runs.
+	LockOptional bool
+
+	network *stepNet // how steps reach the network; chosen at the first step that runs
+}
+
+// stepNet is how build steps reach the network.
+type stepNet struct {
+	own    bool   // a network namespace of their own, outbound through slirp4netns
+	resolv []byte // their /etc/resolv.conf
 }
 
 // Result is what a build produced.
@@ -71,7 +89,7 @@ func Lookup(store *layers.Store, e *env.Env, lock *layers.Lock, idmap string) (*
 		return store.Lookup(hostImage)
 	}
 	pl := lockEntry(lock, e)
-	if pl == nil || !sameNames(pl.Packages, e.Packages) {
+	if pl == nil || !sameDeclared(pl, e.Packages) {
 		return nil, fmt.Errorf("%s: %w", LockFile, layers.ErrNotBuilt)
 	}
 	if localSource(e.Image) {
@@ -88,7 +106,8 @@ func Lookup(store *layers.Store, e *env.Env, lock *layers.Lock, idmap string) (*
 		}
 	}
 	plan, err := MakePlan(Input{
-		Platform: layers.HostPlatform(), Digest: pl.Digest, Manager: m, Packages: e.Packages, Versions: pl.Packages,
+		Platform: layers.HostPlatform(), Digest: pl.Digest, Manager: m, Packages: e.Packages,
+		Versions: pl.Packages, Complete: pl.Complete(),
 		Setup: e.Setup, Env: e.Vars, IDMap: idmap,
 	})
 	if err != nil {
@@ -99,7 +118,10 @@ func Lookup(store *layers.Store, e *env.Env, lock *layers.Lock, idmap string) (*
 
 // Build makes what e's environment lacks and returns it: the image
 // (pinned by lock when it has an entry for this platform and the same
-// image), then each step whose layer is not in the store, in order.
+// image), then each step whose layer is not in the store, in order. The
+// packages are pinned by the lock; without a lock entry for them, by what
+// an earlier build of the same packages on the same image installed
+// (layers.Resolution), in which case their layer is in the store already.
 func (b *Builder) Build(ctx context.Context, e *env.Env, lock *layers.Lock) (*Result, error) {
 	if e.Image == hostImage {
 		if len(e.Packages) > 0 || len(e.Setup) > 0 {
@@ -116,39 +138,34 @@ func (b *Builder) Build(ctx context.Context, e *env.Env, lock *layers.Lock) (*Re
 	if err != nil {
 		return nil, err
 	}
-	var m *Manager
-	versions := map[string]string{}
-	if len(e.Packages) > 0 {
-		if pl != nil {
-			m = ManagerByName(pl.Manager)
-			for _, n := range e.Packages {
-				if v := pl.Packages[n]; v != "" {
-					versions[n] = v
-				}
-			}
-		}
-		if m == nil {
-			if m, err = Detect(e.Image, base.Lowers); err != nil {
-				return nil, err
-			}
-		}
-	}
 	in := Input{
-		Platform: layers.HostPlatform(), Digest: base.Digest, Manager: m, Packages: e.Packages, Versions: versions,
+		Platform: layers.HostPlatform(), Digest: base.Digest, Packages: e.Packages,
 		Setup: e.Setup, Env: e.Vars, IDMap: b.idmap(),
+	}
+	if len(e.Packages) > 0 {
+		if in.Manager, err = b.manager(e, base, pl); err != nil {
+			return nil, err
+		}
+		in.Versions, in.Complete = lockedVersions(pl, e.Packages)
 	}
 	plan, err := MakePlan(in)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{}
-	if plan.Pinned {
-		if snap, err := b.Store.LookupEnv(plan.Top); err == nil {
-			res.Snapshot = snap
+	if !plan.Pinned && !b.Update {
+		if plan, in, err = b.resolved(plan, in); err != nil {
+			return nil, err
 		}
 	}
-	if res.Snapshot == nil {
-		if plan, res.Ran, err = b.steps(ctx, e, plan, in, base); err != nil {
+	keeper := &lockKeeper{b: b, e: e, lock: lock, digest: base.Digest}
+	if err := keeper.keepImage(); err != nil {
+		return nil, err
+	}
+	res := &Result{}
+	if snap, err := b.Store.LookupEnv(plan.Top); err == nil {
+		res.Snapshot = snap
+	} else {
+		if plan, res.Ran, err = b.steps(ctx, e, plan, in, base, keeper); err != nil {
 			return nil, err
 		}
 		ids := make([]string, 0, len(base.Lowers)+len(plan.Steps))
@@ -172,21 +189,29 @@ func (b *Builder) Build(ctx context.Context, e *env.Env, lock *layers.Lock) (*Re
 	if err := b.Store.RecordProject(e.ProjectID, e.ProjectDir, e.File); err != nil {
 		return nil, err
 	}
-	entry := &layers.PlatformLock{Image: e.ImageRef, Digest: base.Digest, Packages: map[string]string{}}
-	if m != nil {
-		entry.Manager = m.Name
-		for _, n := range e.Packages {
-			entry.Packages[n] = versionOf(plan, n)
-		}
+	if err := keeper.keep(plan); err != nil {
+		return nil, err
 	}
-	res.Lock, res.LockChanged = withEntry(lock, layers.HostPlatform(), entry)
+	res.Lock, res.LockChanged = keeper.lock, keeper.changed
 	return res, nil
 }
 
-// steps makes the layers of plan that the store lacks. An unpinned
-// packages step changes the plan (its key, and so every later key): the
-// plan returned is the one whose layers are in the store.
-func (b *Builder) steps(ctx context.Context, e *env.Env, plan *Plan, in Input, base *layers.Snapshot) (*Plan, int, error) {
+// manager is the package manager of the image base: the lock's when it
+// names one nook knows, else the one Detect finds.
+func (b *Builder) manager(e *env.Env, base *layers.Snapshot, pl *layers.EnvLock) (*Manager, error) {
+	if pl != nil {
+		if m := ManagerByName(pl.Manager); m != nil {
+			return m, nil
+		}
+	}
+	return Detect(e.Image, base.Lowers)
+}
+
+// steps makes the layers of plan that the store lacks. A packages step
+// whose key is provisional changes the plan (its key, and so every later
+// key): the plan returned is the one whose layers are in the store. Once
+// the packages layer is there, keeper writes the lock's entry.
+func (b *Builder) steps(ctx context.Context, e *env.Env, plan *Plan, in Input, base *layers.Snapshot, keeper *lockKeeper) (*Plan, int, error) {
 	lowers := slices.Clone(base.Lowers)
 	ran := 0
 	for i := 0; i < len(plan.Steps); i++ {
@@ -194,137 +219,95 @@ func (b *Builder) steps(ctx context.Context, e *env.Env, plan *Plan, in Input, b
 		if b.Store.HasLayer(st.Key) {
 			fmt.Fprintf(b.out(), "%s: cached\n", plan.label(i))
 			lowers = append(lowers, b.Store.LayerPath(st.Key))
+			if st.Kind == layers.KindPackages {
+				if err := keeper.keep(plan); err != nil {
+					return nil, 0, err
+				}
+			}
 			continue
 		}
 		if b.Offline {
 			if st.Kind == layers.KindPackages && !plan.Pinned {
-				return nil, 0, &OfflineError{What: "the versions of " + joinNames(unpinned(in)) + " (" + LockFile + " pins none)"}
+				what := "the versions of " + joinNames(unpinned(in)) + " (" + LockFile + " pins none)"
+				if len(unpinned(in)) == 0 {
+					what = "the layer of build step " + plan.label(i)
+				}
+				return nil, 0, &OfflineError{What: what}
 			}
 			return nil, 0, &OfflineError{What: "the layer of build step " + plan.label(i)}
 		}
+		b.stepNetwork() // its notice, if any, before the step's output
 		fmt.Fprintln(b.out(), plan.label(i))
-		var made bool
+		var made outcome
 		var err error
 		if st.Kind == layers.KindPackages {
-			var got map[string]string
-			got, made, err = b.packages(ctx, e, plan, i, in, base, lowers)
-			if err == nil && !plan.Pinned {
-				in.Versions = got
-				if plan, err = MakePlan(in); err == nil && !plan.Pinned {
-					err = fmt.Errorf("build step %s: versions of %s still unknown", plan.label(i), joinNames(unpinned(in)))
-				}
+			var final *Plan
+			final, made, err = b.packages(ctx, e, plan, i, in, base, lowers)
+			if err == nil {
+				plan = final
+				err = keeper.keep(plan)
 			}
 		} else {
 			fill := func(upper, work string) error {
 				return b.runStep(ctx, e, plan, i, base, lowers, upper, work, nil)
 			}
-			made, err = b.Store.MakeLayer(ctx, st.Key, builtLayer(st), fill, b.Remove)
+			var ok bool
+			ok, err = b.Store.MakeLayer(ctx, st.Key, builtLayer(st), fill, b.Remove)
+			made = madeHere
+			if !ok {
+				made = madeElsewhere
+			}
 		}
 		if err != nil && ctx.Err() != nil {
 			return nil, 0, &InterruptedError{Label: plan.label(i)}
 		}
-		// The store's wrapping names a key the user never sees.
-		var failed *StepError
-		if errors.As(err, &failed) {
-			return nil, 0, failed
-		}
-		var version *VersionError
-		if errors.As(err, &version) {
-			return nil, 0, version
-		}
 		if err != nil {
-			return nil, 0, err
+			return nil, 0, stepError(err)
 		}
-		if made {
+		switch made {
+		case madeHere:
 			ran++
-		} else {
+		case madeElsewhere:
 			fmt.Fprintf(b.out(), "%s: built by another nook meanwhile\n", plan.label(i))
+		case madeBefore:
+			ran++
+			fmt.Fprintf(b.out(), "%s: the same packages were built before; keeping that layer\n", plan.label(i))
 		}
 		lowers = append(lowers, b.Store.LayerPath(plan.Steps[i].Key))
 	}
 	return plan, ran, nil
 }
 
-// errStoredAs ends the making of a provisional packages layer whose
-// content was stored under its final key.
-var errStoredAs = errors.New("stored under the key of the installed versions")
+// outcome says who made a layer a step needed.
+type outcome int
 
-// packages makes the packages layer of step i and returns the versions
-// installed. A pinned step is made under its key. An unpinned one (no lock
-// yet, or a package the lock does not know) runs under its provisional key
-// and, once the versions are known, its directory is moved under the key
-// of those versions: the key a build with the lock written now computes.
-func (b *Builder) packages(ctx context.Context, e *env.Env, plan *Plan, i int, in Input, base *layers.Snapshot, lowers []string) (map[string]string, bool, error) {
-	st := plan.Steps[i]
-	m := in.Manager
-	var got map[string]string
-	made := false
-	fill := func(upper, work string) error {
-		if err := b.runStep(ctx, e, plan, i, base, lowers, upper, work, m.Env); err != nil {
-			return err
-		}
-		var err error
-		if got, err = readVersions(m, upper, st.packages); err != nil {
-			return fmt.Errorf("build step %s: %w", plan.label(i), err)
-		}
-		for _, n := range st.packages {
-			if want := in.Versions[n]; want != "" && got[n] != want {
-				return &VersionError{Package: n, Want: want, Got: got[n], Manager: m.Name}
-			}
-		}
-		if plan.Pinned {
-			return nil
-		}
-		final := in
-		final.Versions = got
-		fp, err := MakePlan(final)
-		if err != nil {
-			return err
-		}
-		fst := fp.Steps[i]
-		moved, err := b.Store.MakeLayer(ctx, fst.Key, builtLayer(fst), func(u, _ string) error {
-			if err := os.Remove(u); err != nil {
-				return err
-			}
-			return os.Rename(upper, u)
-		}, b.Remove)
-		if err != nil {
-			return err
-		}
-		made = moved
-		return errStoredAs
-	}
-	ok, err := b.Store.MakeLayer(ctx, st.Key, builtLayer(st), fill, b.Remove)
-	switch {
-	case errors.Is(err, errStoredAs):
-		return got, made, nil
-	case err != nil:
-		return nil, false, err
-	case !ok && got == nil:
-		// Made by another nook meanwhile (pinned keys only): the lock's
-		// versions are what it installed.
-		return in.Versions, false, nil
-	}
-	return got, ok, nil
-}
+const (
+	madeHere      outcome = iota // the step ran and its layer was stored
+	madeElsewhere                // another nook made it while this one waited for its lock
+	madeBefore                   // the step ran, but what it made was in the store already
+)
 
-// readVersions reads and removes the versions file the packages step left
-// in its upper directory.
-func readVersions(m *Manager, upper string, names []string) (map[string]string, error) {
-	path := filepath.Join(upper, versionsFile)
-	out, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading the installed versions: %w", err)
+// stepError is err without the store's wrapping, which names a key the
+// user never sees, when it is a step's own failure.
+func stepError(err error) error {
+	var failed *StepError
+	if errors.As(err, &failed) {
+		return failed
 	}
-	if err := os.Remove(path); err != nil {
-		return nil, fmt.Errorf("reading the installed versions: %w", err)
+	var missing *MissingVersionError
+	if errors.As(err, &missing) {
+		return missing
 	}
-	return m.versions(string(out), names)
+	var version *VersionError
+	if errors.As(err, &version) {
+		return version
+	}
+	return err
 }
 
 // image returns the snapshot of the image ref, pinned at pl's digest when
 // the lock has one, pulling it when the store lacks it.
-func (b *Builder) image(ctx context.Context, ref string, pl *layers.PlatformLock) (*layers.Snapshot, error) {
+func (b *Builder) image(ctx context.Context, ref string, pl *layers.EnvLock) (*layers.Snapshot, error) {
 	r, err := layers.ParseReference(ref)
 	if err != nil {
 		return nil, err
@@ -354,7 +337,11 @@ func (b *Builder) image(ctx context.Context, ref string, pl *layers.PlatformLock
 			}
 			return nil, &OfflineError{What: what}
 		}
-		if snap, err = b.Store.Pull(ctx, lookup, b.Pull); err != nil {
+		opt := b.Pull
+		if opt.Notice == nil {
+			opt.Notice = func(m string) { fmt.Fprintf(b.out(), "nook: notice: image %s: %s\n", ref, m) }
+		}
+		if snap, err = b.Store.Pull(ctx, lookup, opt); err != nil {
 			return nil, err
 		}
 	}
@@ -389,56 +376,6 @@ func builtLayer(st Step) layers.BuiltLayer {
 // layout or a docker archive) rather than a registry.
 func localSource(ref string) bool {
 	return strings.HasPrefix(ref, "oci:") || strings.HasPrefix(ref, "docker-archive:")
-}
-
-// lockEntry is lock's entry for this platform when it is for e's image.
-func lockEntry(lock *layers.Lock, e *env.Env) *layers.PlatformLock {
-	if lock == nil {
-		return nil
-	}
-	pl := lock.Platforms[layers.HostPlatform()]
-	if pl == nil || pl.Image != e.ImageRef || pl.Digest == "" {
-		return nil
-	}
-	return pl
-}
-
-// withEntry returns lock with platform's entry set to pl, and whether that
-// changed it.
-func withEntry(lock *layers.Lock, platform string, pl *layers.PlatformLock) (*layers.Lock, bool) {
-	out := &layers.Lock{Version: layers.LockVersion, Platforms: map[string]*layers.PlatformLock{}}
-	if lock != nil {
-		maps.Copy(out.Platforms, lock.Platforms)
-	}
-	old := out.Platforms[platform]
-	out.Platforms[platform] = pl
-	same := lock != nil && old != nil && old.Image == pl.Image && old.Digest == pl.Digest &&
-		old.Manager == pl.Manager && maps.Equal(old.Packages, pl.Packages)
-	return out, !same
-}
-
-// versionOf is the version plan pins package n at.
-func versionOf(plan *Plan, n string) string {
-	for _, st := range plan.Steps {
-		if st.Kind == layers.KindPackages {
-			return st.versions[n]
-		}
-	}
-	return ""
-}
-
-// sameNames reports whether the lock pins exactly the declared packages.
-func sameNames(pinned map[string]string, declared []string) bool {
-	names := slices.Compact(slices.Sorted(slices.Values(declared)))
-	if len(names) != len(pinned) {
-		return false
-	}
-	for _, n := range names {
-		if pinned[n] == "" {
-			return false
-		}
-	}
-	return true
 }
 
 // unpinned lists the declared packages in has no version of.

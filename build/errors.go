@@ -22,19 +22,27 @@ func (e *OfflineError) Hint() string {
 }
 
 // VersionError is a package installed at another version than the lock
-// pins (a manager that cannot install an exact version, such as pacman).
+// pins (a manager that cannot install an exact version, such as pacman),
+// or one the lock does not pin at all (Want ""), or a pinned one that was
+// not installed (Got "").
 type VersionError struct {
 	Package, Want, Got, Manager string
 }
 
 // Error names the package, the version installed and the one pinned.
 func (e *VersionError) Error() string {
+	switch {
+	case e.Want == "":
+		return fmt.Sprintf("%s installed %s %s, which %s does not pin", e.Manager, e.Package, e.Got, LockFile)
+	case e.Got == "":
+		return fmt.Sprintf("%s did not install %s, which %s pins at %s", e.Manager, e.Package, LockFile, e.Want)
+	}
 	return fmt.Sprintf("%s installed %s %s, but %s pins %s", e.Manager, e.Package, e.Got, LockFile, e.Want)
 }
 
 // Hint says how to move on.
 func (e *VersionError) Hint() string {
-	return "the image's repositories no longer offer the pinned version; `nook build --update` installs the current one and rewrites " + LockFile
+	return "the image's repositories no longer offer what " + LockFile + " pins; `nook build --update` installs the current versions and rewrites " + LockFile
 }
 
 // ImageChangedError is a local image source (oci:, docker-archive:) that
@@ -100,3 +108,28 @@ func (e *StepError) Hint() string {
 
 // ExitCode is nook's own error status.
 func (e *StepError) ExitCode() int { return 125 }
+
+// MissingVersionError is a packages step that asked for versions the
+// package repositories no longer offer.
+type MissingVersionError struct {
+	Label   string      // the step
+	Manager string      // "apt-get"
+	Missing [][2]string // each package and version not found
+}
+
+// Error names the step and each package and version.
+func (e *MissingVersionError) Error() string {
+	gone := make([]string, len(e.Missing))
+	for i, m := range e.Missing {
+		gone[i] = m[0] + " " + m[1]
+	}
+	return fmt.Sprintf("build step %s: the package repositories no longer offer %s, pinned by %s", e.Label, strings.Join(gone, ", "), LockFile)
+}
+
+// Hint says how to move on.
+func (e *MissingVersionError) Hint() string {
+	return "`nook build --update` installs the versions the repositories offer now and rewrites " + LockFile
+}
+
+// ExitCode is nook's own error status.
+func (e *MissingVersionError) ExitCode() int { return 125 }

@@ -21,8 +21,12 @@ type Manager struct {
 	install string                            // installs the packages given as arguments
 	pin     func(name, version string) string // one install argument asking for exactly version
 	clean   string                            // removes caches and indexes
-	query   string                            // prints the installed versions of the packages given as arguments
+	query   string                            // prints every installed package with its version
 	parse   func(out string) map[string]string
+	// missing finds, in the output of a failed install, the pinned
+	// versions the repositories do not offer, as "NAME VERSION"; nil
+	// when the manager's messages are not known.
+	missing func(out string) [][2]string
 	// exact is false when install cannot ask for a version (pacman): the
 	// build installs, then checks that the versions are the lock's.
 	exact bool
@@ -43,8 +47,9 @@ var managers = []*Manager{
 		install: "apt-get " + aptOptions + " install -y --no-install-recommends",
 		pin:     func(n, v string) string { return n + "=" + v },
 		clean:   "apt-get clean && rm -rf /var/lib/apt/lists/*",
-		query:   `dpkg-query -W -f='${Package}\t${Version}\n'`,
-		parse:   parseFields,
+		query:   `dpkg-query -W -f='${db:Status-Status}\t${Package}\t${Version}\n'`,
+		parse:   parseDpkg,
+		missing: aptMissing,
 		exact:   true,
 	},
 	{
@@ -62,7 +67,7 @@ var managers = []*Manager{
 		pin:     func(n, v string) string { return n + "-" + v },
 		clean:   "dnf clean all && rm -rf /var/cache/dnf",
 		query:   rpmQuery,
-		parse:   parseFields,
+		parse:   parseRpm,
 		exact:   true,
 	},
 	{
@@ -71,7 +76,7 @@ var managers = []*Manager{
 		pin:     func(n, v string) string { return n + "-" + v },
 		clean:   "microdnf clean all",
 		query:   rpmQuery,
-		parse:   parseFields,
+		parse:   parseRpm,
 		exact:   true,
 	},
 	{
@@ -80,7 +85,7 @@ var managers = []*Manager{
 		pin:     func(n, v string) string { return n + "-" + v },
 		clean:   "yum clean all && rm -rf /var/cache/yum",
 		query:   rpmQuery,
-		parse:   parseFields,
+		parse:   parseRpm,
 		exact:   true,
 	},
 	{
@@ -89,7 +94,7 @@ var managers = []*Manager{
 		pin:     func(n, v string) string { return n + "=" + v },
 		clean:   "zypper clean --all",
 		query:   rpmQuery,
-		parse:   parseFields,
+		parse:   parseRpm,
 		exact:   true,
 	},
 	{
@@ -103,7 +108,9 @@ var managers = []*Manager{
 	},
 }
 
-const rpmQuery = `rpm -q --qf '%{NAME}\t%{VERSION}-%{RELEASE}\n'`
+// rpmQuery lists the installed packages of an rpm database; gpg-pubkey
+// entries (imported signing keys, not packages) are dropped by parseRpm.
+const rpmQuery = `rpm -qa --qf '%{NAME}\t%{VERSION}-%{RELEASE}\n'`
 
 // ManagerByName returns the supported manager called name, or nil.
 func ManagerByName(name string) *Manager {
@@ -124,35 +131,47 @@ func (m *Manager) arg(name, version string) string {
 	return m.pin(name, version)
 }
 
-// versionsFile is where the packages step leaves the installed versions,
-// in the step's upper directory; the build reads and removes it before the
-// layer is stored.
-const versionsFile = ".nook-versions"
+// The files where the packages step leaves the installed packages with
+// their versions, before and after the install, in the step's upper
+// directory; the build reads and removes them before the layer is stored.
+const (
+	beforeFile = ".nook-installed-before"
+	afterFile  = ".nook-installed-after"
+)
 
-// script is the shell script of the packages step: refresh the index,
-// install args, clean the caches and write the installed versions of names
-// to /versionsFile.
-func (m *Manager) script(names, args []string) string {
+// script is the shell script of the packages step: list what is
+// installed, refresh the index, install args, clean the caches and list
+// what is installed again.
+func (m *Manager) script(args []string) string {
 	var b strings.Builder
 	b.WriteString("set -e\n")
+	fmt.Fprintf(&b, "%s >/%s\n", m.query, beforeFile)
 	if m.refresh != "" {
 		b.WriteString(m.refresh + "\n")
 	}
 	b.WriteString(m.install + " " + shellWords(args) + "\n")
 	b.WriteString(m.clean + "\n")
-	fmt.Fprintf(&b, "%s %s >/%s\n", m.query, shellWords(names), versionsFile)
+	fmt.Fprintf(&b, "%s >/%s\n", m.query, afterFile)
 	return b.String()
 }
 
-// versions parses the query's output into the versions of names; it is an
-// error when one is missing.
-func (m *Manager) versions(out string, names []string) (map[string]string, error) {
-	all := m.parse(out)
-	got := make(map[string]string, len(names))
+// installed is what the packages step installed, from the manager's lists
+// of installed packages before and after it: every package that is new or
+// at another version, and every declared package (which the image may
+// have had already), each with its version now. A declared package that
+// is not installed is an error.
+func (m *Manager) installed(before, after string, declared []string) (map[string]string, error) {
+	was, now := m.parse(before), m.parse(after)
+	got := map[string]string{}
+	for n, v := range now {
+		if was[n] != v {
+			got[n] = v
+		}
+	}
 	var missing []string
-	for _, n := range names {
-		v, ok := all[n]
-		if !ok || v == "" {
+	for _, n := range declared {
+		v := now[n]
+		if v == "" {
 			missing = append(missing, n)
 			continue
 		}
@@ -162,6 +181,49 @@ func (m *Manager) versions(out string, names []string) (map[string]string, error
 		return nil, fmt.Errorf("%s reports no installed version of %s", m.Name, strings.Join(missing, ", "))
 	}
 	return got, nil
+}
+
+// aptMissing finds apt-get's errors for pinned versions its indexes do
+// not hold: "E: Version '2.10-3' for 'hello' was not found".
+func aptMissing(out string) [][2]string {
+	var got [][2]string
+	for _, line := range strings.Split(out, "\n") {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(line), "E: Version '")
+		if !ok {
+			continue
+		}
+		version, rest, ok := strings.Cut(rest, "' for '")
+		if !ok {
+			continue
+		}
+		if name, ok := strings.CutSuffix(rest, "' was not found"); ok {
+			got = append(got, [2]string{name, version})
+		}
+	}
+	return got
+}
+
+// parseDpkg reads dpkg-query lines "STATUS NAME VERSION", keeping the
+// packages that are installed (not those removed with their
+// configuration kept).
+func parseDpkg(out string) map[string]string {
+	got := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 3 && f[0] == "installed" {
+			got[f[1]] = f[2]
+		}
+	}
+	return got
+}
+
+// parseRpm reads rpm's "NAME VERSION-RELEASE" lines, without the
+// gpg-pubkey entries of imported signing keys.
+func parseRpm(out string) map[string]string {
+	got := parseFields(out)
+	delete(got, "gpg-pubkey")
+	return got
 }
 
 // parseFields reads "NAME VERSION" lines (tab or space separated).

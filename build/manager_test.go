@@ -2,8 +2,10 @@ package build
 
 import (
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -122,31 +124,60 @@ func TestDetectStopsAtSymlinkLoops(t *testing.T) {
 	}
 }
 
-func TestManagerVersions(t *testing.T) {
+func TestManagerInstalled(t *testing.T) {
 	for _, tc := range []struct {
-		manager, out string
-		names        []string
-		want         map[string]string
+		manager, before, after string
+		declared               []string
+		want                   map[string]string
 	}{
-		{"apt-get", "hello\t2.10-3\nmake\t4.3-4.1\n", []string{"hello", "make"}, map[string]string{"hello": "2.10-3", "make": "4.3-4.1"}},
-		{"apk", "musl-1.2.4-r2\npy3-foo-bar-1.0-r0\nbusybox-1.36.1-r15\n", []string{"py3-foo-bar", "musl"}, map[string]string{"musl": "1.2.4-r2", "py3-foo-bar": "1.0-r0"}},
-		{"dnf", "make\t4.3-11.el9\n", []string{"make"}, map[string]string{"make": "4.3-11.el9"}},
-		{"pacman", "make 4.4.1-2\n", []string{"make"}, map[string]string{"make": "4.4.1-2"}},
+		{
+			// jq pulls in libjq1 and libonig5; libc6 is upgraded; make
+			// was there already; an old package is only config-files.
+			manager: "apt-get",
+			before:  "installed\tlibc6\t2.36-9\ninstalled\tmake\t4.3-4.1\nconfig-files\told\t1.0\n",
+			after: "installed\tlibc6\t2.36-9+deb12u4\ninstalled\tmake\t4.3-4.1\nconfig-files\told\t1.0\n" +
+				"installed\tjq\t1.6-2.1\ninstalled\tlibjq1\t1.6-2.1\ninstalled\tlibonig5\t6.9.8-1\n",
+			declared: []string{"jq", "make"},
+			want:     map[string]string{"jq": "1.6-2.1", "libjq1": "1.6-2.1", "libonig5": "6.9.8-1", "libc6": "2.36-9+deb12u4", "make": "4.3-4.1"},
+		},
+		{
+			manager:  "apk",
+			before:   "musl-1.2.4-r2\nbusybox-1.36.1-r15\n",
+			after:    "musl-1.2.4-r2\npy3-foo-bar-1.0-r0\nbusybox-1.36.1-r15\n",
+			declared: []string{"py3-foo-bar"},
+			want:     map[string]string{"py3-foo-bar": "1.0-r0"},
+		},
+		{
+			manager:  "dnf",
+			before:   "gpg-pubkey\tabc-1\nbash\t5.1-6\n",
+			after:    "gpg-pubkey\tabc-1\ngpg-pubkey\tdef-2\nbash\t5.1-6\nmake\t4.3-11.el9\n",
+			declared: []string{"make"},
+			want:     map[string]string{"make": "4.3-11.el9"},
+		},
+		{
+			manager:  "pacman",
+			before:   "bash 5.2-1\n",
+			after:    "bash 5.2-1\nmake 4.4.1-2\n",
+			declared: []string{"make"},
+			want:     map[string]string{"make": "4.4.1-2"},
+		},
 	} {
-		m := ManagerByName(tc.manager)
-		got, err := m.versions(tc.out, tc.names)
-		if err != nil || len(got) != len(tc.want) {
-			t.Errorf("%s: versions = %v, %v; want %v", tc.manager, got, err, tc.want)
-			continue
-		}
-		for n, v := range tc.want {
-			if got[n] != v {
-				t.Errorf("%s: %s = %q, want %q", tc.manager, n, got[n], v)
-			}
+		got, err := ManagerByName(tc.manager).installed(tc.before, tc.after, tc.declared)
+		if err != nil || !maps.Equal(got, tc.want) {
+			t.Errorf("%s: installed = %v, %v; want %v", tc.manager, got, err, tc.want)
 		}
 	}
-	if _, err := ManagerByName("apt-get").versions("hello\t2.10-3\n", []string{"hello", "gone"}); err == nil {
-		t.Error("a package without a version was accepted")
+	if _, err := ManagerByName("apt-get").installed("", "installed\thello\t2.10-3\n", []string{"hello", "gone"}); err == nil {
+		t.Error("a declared package that is not installed was accepted")
+	}
+}
+
+func TestAptMissingVersions(t *testing.T) {
+	out := "Reading package lists...\nE: Version '2.10-1' for 'hello' was not found\nE: Version '1:1.0' for 'libfoo1' was not found\nE: Unable to locate package nothing\n"
+	got := aptMissing(out)
+	want := [][2]string{{"hello", "2.10-1"}, {"libfoo1", "1:1.0"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("aptMissing = %v, want %v", got, want)
 	}
 }
 

@@ -15,7 +15,8 @@ func input() Input {
 		Digest:   digest,
 		Manager:  ManagerByName("apt-get"),
 		Packages: []string{"make", "hello"},
-		Versions: map[string]string{"hello": "2.10-3", "make": "4.3-4.1"},
+		Versions: map[string]string{"hello": "2.10-3", "make": "4.3-4.1", "libfoo1": "1.0-1"},
+		Complete: true,
 		Setup:    []string{"echo one", "echo two", "echo three"},
 		Env:      []string{"A=1"},
 		IDMap:    "single",
@@ -44,7 +45,7 @@ func TestPlanOrdersPackagesThenSetup(t *testing.T) {
 	if len(p.Steps) != 4 {
 		t.Fatalf("%d steps, want 4", len(p.Steps))
 	}
-	if st := p.Steps[0]; st.Kind != layers.KindPackages || st.Text != "apt-get install hello=2.10-3 make=4.3-4.1" {
+	if st := p.Steps[0]; st.Kind != layers.KindPackages || st.Text != "apt-get install hello=2.10-3 libfoo1=1.0-1 make=4.3-4.1" {
 		t.Errorf("step 1 = %s %q", st.Kind, st.Text)
 	}
 	if !p.Pinned {
@@ -62,6 +63,9 @@ func TestPlanOrdersPackagesThenSetup(t *testing.T) {
 		t.Errorf("top = %s, want the last step's key %s", p.Top, p.Steps[3].Key)
 	}
 	if got := p.label(1); got != "[2/4] setup: echo one" {
+		t.Errorf("label = %q", got)
+	}
+	if got := p.label(0); got != "[1/4] packages: apt-get install hello=2.10-3 make=4.3-4.1 (and 1 more they need, pinned)" {
 		t.Errorf("label = %q", got)
 	}
 }
@@ -85,7 +89,8 @@ func TestPlanKeysDependOnWhatTheStepsSee(t *testing.T) {
 		"platform":     func(in *Input) { in.Platform = "linux/arm64" },
 		"env":          func(in *Input) { in.Env = []string{"A=2"} },
 		"id map":       func(in *Input) { in.IDMap = "full" },
-		"version":      func(in *Input) { in.Versions = map[string]string{"hello": "2.10-2", "make": "4.3-4.1"} },
+		"version":      func(in *Input) { in.Versions["hello"] = "2.10-2" },
+		"dependency":   func(in *Input) { in.Versions["libfoo1"] = "1.0-2" },
 		"package":      func(in *Input) { in.Packages = append(in.Packages, "curl"); in.Versions["curl"] = "7" },
 	} {
 		in := input()
@@ -109,7 +114,7 @@ func TestPlanIgnoresPackageOrderAndDuplicates(t *testing.T) {
 
 func TestPlanWithoutVersionsIsProvisional(t *testing.T) {
 	in := input()
-	in.Versions = map[string]string{"hello": "2.10-3"}
+	in.Versions, in.Complete = map[string]string{"hello": "2.10-3"}, false
 	p := plan(t, in)
 	if p.Pinned {
 		t.Error("make has no version, but the plan is pinned")
@@ -117,11 +122,50 @@ func TestPlanWithoutVersionsIsProvisional(t *testing.T) {
 	if got := p.Steps[0].Text; got != "apt-get install hello=2.10-3 make" {
 		t.Errorf("text = %q", got)
 	}
-	if !strings.Contains(p.Steps[0].Script, "install -y --no-install-recommends hello=2.10-3 make\n") {
-		t.Errorf("script does not install the packages:\n%s", p.Steps[0].Script)
+	script := p.Steps[0].Script
+	if !strings.Contains(script, "install -y --no-install-recommends hello=2.10-3 make\n") {
+		t.Errorf("script does not install the packages:\n%s", script)
 	}
-	if !strings.Contains(p.Steps[0].Script, ">/"+versionsFile) {
-		t.Errorf("script does not record the versions:\n%s", p.Steps[0].Script)
+	before, after := strings.Index(script, ">/"+beforeFile), strings.Index(script, ">/"+afterFile)
+	install := strings.Index(script, "install -y")
+	if before < 0 || after < 0 || !(before < install && install < after) {
+		t.Errorf("script does not list the installed packages before and after installing:\n%s", script)
+	}
+}
+
+func TestPlanOfDeclaredVersionsAloneIsProvisional(t *testing.T) {
+	// An older nook's lock: the declared packages pinned, nothing else.
+	in := input()
+	in.Versions, in.Complete = map[string]string{"hello": "2.10-3", "make": "4.3-4.1"}, false
+	p := plan(t, in)
+	if p.Pinned {
+		t.Error("the plan is pinned, but nothing says what the packages pulled in")
+	}
+	// The key such a lock always gave: an older nook's layer is found.
+	if got := p.Steps[0].Text; got != "apt-get install hello=2.10-3 make=4.3-4.1" {
+		t.Errorf("text = %q", got)
+	}
+}
+
+func TestResolutionKeyIgnoresVersions(t *testing.T) {
+	in := input()
+	unpinned := input()
+	unpinned.Versions, unpinned.Complete = nil, false
+	if resolutionKey(in) != resolutionKey(unpinned) || resolutionKey(in) != plan(t, unpinned).Steps[0].Key {
+		t.Error("the resolution key depends on the versions, or is not the unpinned step's key")
+	}
+	for name, change := range map[string]func(*Input){
+		"image":   func(in *Input) { in.Digest = strings.Replace(digest, "1", "2", 1) },
+		"env":     func(in *Input) { in.Env = []string{"A=2"} },
+		"id map":  func(in *Input) { in.IDMap = "full" },
+		"package": func(in *Input) { in.Packages = append(in.Packages, "curl") },
+		"manager": func(in *Input) { in.Manager = ManagerByName("apk") },
+	} {
+		other := input()
+		change(&other)
+		if resolutionKey(other) == resolutionKey(in) {
+			t.Errorf("changing the %s kept the resolution key", name)
+		}
 	}
 }
 

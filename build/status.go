@@ -29,7 +29,7 @@ func Check(store *layers.Store, e *env.Env, lock *layers.Lock, idmap string) Sta
 	}
 	var s Status
 	pl := lockEntry(lock, e)
-	s.Locked = pl != nil && sameNames(pl.Packages, e.Packages)
+	s.Locked = pl != nil && sameDeclared(pl, e.Packages)
 	if store == nil {
 		return s
 	}

@@ -13,11 +13,15 @@ import (
 
 // runStep runs step i of p on the layers lowers (bottom first), with upper
 // and work as the overlay's persistent upper and work directories: the
-// namespaces of a role, the host's network, the project directory mounted
-// at its workdir, the output streamed to b.Out with the step's prefix. A
-// non-zero exit is a *StepError holding the tail of the output.
+// namespaces of a role, a network namespace of its own with outbound
+// traffic through slirp4netns (the host's loopback out of reach, as with
+// docker build; the host's network where slirp4netns cannot run), the
+// project directory mounted at its workdir, the output streamed to b.Out
+// with the step's prefix. A non-zero exit is a *StepError holding the tail
+// of the output.
 func (b *Builder) runStep(ctx context.Context, e *env.Env, p *Plan, i int, base *layers.Snapshot, lowers []string, upper, work string, extraEnv []string) error {
 	st := p.Steps[i]
+	net := b.stepNetwork()
 	snap := &layers.Snapshot{Ref: base.Ref, Digest: base.Digest, Lowers: lowers, Config: base.Config}
 	role := &env.Role{
 		Name:    "build step " + p.prefix(i),
@@ -27,10 +31,13 @@ func (b *Builder) runStep(ctx context.Context, e *env.Env, p *Plan, i int, base 
 		Workdir: e.Workdir,
 		Network: env.NetworkHost,
 	}
+	if net.own {
+		role.Network = env.NetworkPrivate
+	}
 	plan, err := mounts.PlanRole(e, role, snap, mounts.Options{
 		Scratch:    b.Store.ScratchDir(),
 		VolumesDir: b.Store.VolumesDir(e.ProjectID),
-		ResolvConf: b.ResolvConf,
+		ResolvConf: net.resolv,
 		Upper:      upper,
 		Work:       work,
 	})
@@ -40,7 +47,8 @@ func (b *Builder) runStep(ctx context.Context, e *env.Env, p *Plan, i int, base 
 	spec := &rootless.Spec{
 		Plan:     plan,
 		Hostname: e.Hostname,
-		NewNet:   false,
+		NewNet:   net.own,
+		Outbound: net.own,
 		Process: rootless.Process{
 			Args: []string{"/bin/sh", "-c", st.Script},
 			Env:  env.ProcessEnv(base.Config.Env, e.Hostname, extraEnv, e.Vars),
@@ -76,4 +84,19 @@ func (b *Builder) runStep(ctx context.Context, e *env.Env, p *Plan, i int, base 
 		return &StepError{Label: p.label(i), Status: code, Tail: t.String(), Pinned: st.Kind == layers.KindPackages && len(st.versions) > 0}
 	}
 	return nil
+}
+
+// stepNetwork decides, at the first step that runs, how steps reach the
+// network: a namespace of their own when slirp4netns can run, else the
+// host's network, which nook says once.
+func (b *Builder) stepNetwork() *stepNet {
+	if b.network == nil {
+		if why := rootless.OutboundUnavailable(); why != "" {
+			fmt.Fprintf(b.out(), "nook: notice: %s: build steps use the host's network\n", why)
+			b.network = &stepNet{resolv: b.ResolvConf}
+		} else {
+			b.network = &stepNet{own: true, resolv: rootless.OutboundResolvConf()}
+		}
+	}
+	return b.network
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 )
@@ -33,12 +34,29 @@ const decompressBuffer = 64 << 10
 // xz and bzip2 blobs, which old Docker versions accepted but no current tool
 // writes, are refused with an error saying so rather than misread as tar.
 func Decompress(r io.Reader) (io.ReadCloser, error) {
+	return decompress(r, "", "")
+}
+
+// decompress is Decompress for the blob named blob whose media type
+// promises a compression (none when mediaType is "" or unknown): a blob
+// whose magic bytes say otherwise is a *DescriptorError.
+func decompress(r io.Reader, mediaType types.MediaType, blob string) (io.ReadCloser, error) {
 	br := bufio.NewReaderSize(r, decompressBuffer)
 	// Peek at most what the longest test needs; a short stream is fine (an
 	// empty layer is an empty tar).
 	head, err := br.Peek(len(bzip2Magic) + 1 + len(bzip2Block))
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
 		return nil, fmt.Errorf("reading layer blob: %w", err)
+	}
+	got := compressionNone
+	switch {
+	case bytes.HasPrefix(head, gzipMagic):
+		got = compressionGzip
+	case bytes.HasPrefix(head, zstdMagic):
+		got = compressionZstd
+	}
+	if want, ok := layerMediaTypes[mediaType]; ok && got != want {
+		return nil, &DescriptorError{Blob: blob, Msg: fmt.Sprintf("the blob is %s, but its media type %s says %s", got, mediaType, want)}
 	}
 	switch {
 	case bytes.HasPrefix(head, gzipMagic):

@@ -97,7 +97,7 @@ func TestDecompressThenUnpack(t *testing.T) {
 			}
 			defer rc.Close()
 			dir := newLayerDir(t)
-			if err := Unpack(rc, dir); err != nil {
+			if _, err := Unpack(rc, dir); err != nil {
 				t.Fatalf("Unpack: %v", err)
 			}
 			wantContent(t, filepath.Join(dir, "data/big"), strings.Repeat("layer bytes ", 100000))

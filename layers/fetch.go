@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -17,12 +19,13 @@ import (
 const pullJobs = 4
 
 // fetchLayers makes sure each layer is in the store, fetching the missing
-// ones in parallel. The first failure calls cancel, which stops the others.
-func (s *Store) fetchLayers(ctx context.Context, cancel context.CancelFunc, layers []layerSource, rep *reporter) error {
+// ones in parallel, and sums up what their unpacking skipped. The first
+// failure calls cancel, which stops the others.
+func (s *Store) fetchLayers(ctx context.Context, cancel context.CancelFunc, layers []layerSource, rep *reporter) (Unpacked, error) {
 	var missing []layerSource
 	for _, l := range layers {
 		if l.diffID.Algorithm != "sha256" || l.digest.Hex != "" && l.digest.Algorithm != "sha256" {
-			return fmt.Errorf("layer %s: only sha256 digests are supported", l.label())
+			return Unpacked{}, fmt.Errorf("layer %s: only sha256 digests are supported", l.label())
 		}
 		if s.HasLayer(l.diffID.String()) {
 			rep.report(Progress{Phase: PhaseCached, Layer: l.label(), Done: l.size, Total: l.size})
@@ -31,51 +34,62 @@ func (s *Store) fetchLayers(ctx context.Context, cancel context.CancelFunc, laye
 		missing = append(missing, l)
 	}
 	if len(missing) == 0 {
-		return nil
+		return Unpacked{}, nil
 	}
 	s.removeStaleTmp()
 	var g errgroup.Group
 	g.SetLimit(pullJobs)
+	var mu sync.Mutex
+	var sum Unpacked
 	for _, l := range missing {
 		g.Go(func() error {
-			err := s.fetchLayer(ctx, l, rep)
+			u, err := s.fetchLayer(ctx, l, rep)
 			if err != nil {
 				cancel()
+				return err
 			}
-			return err
+			mu.Lock()
+			sum.Devices += u.Devices
+			sum.DeviceNames = append(sum.DeviceNames, u.DeviceNames...)
+			mu.Unlock()
+			return nil
 		})
 	}
-	return g.Wait()
+	err := g.Wait()
+	slices.Sort(sum.DeviceNames)
+	sum.DeviceNames = slices.Compact(sum.DeviceNames)
+	sum.DeviceNames = sum.DeviceNames[:min(len(sum.DeviceNames), maxDeviceNames)]
+	return sum, err
 }
 
 // fetchLayer puts one layer into the store under its lock: unpacked into a
 // fresh directory under tmp/, checked, then renamed to layers/<diffid-hex>.
 // Whatever fails, the directory under tmp/ is removed.
-func (s *Store) fetchLayer(ctx context.Context, l layerSource, rep *reporter) error {
+func (s *Store) fetchLayer(ctx context.Context, l layerSource, rep *reporter) (Unpacked, error) {
 	lockPath := s.path(locksDir, l.diffID.Hex+".lock")
 	lock, ok, err := tryLockFile(lockPath)
 	if err != nil {
-		return err
+		return Unpacked{}, err
 	}
 	if !ok {
 		rep.report(Progress{Phase: PhaseWaiting, Layer: l.label(), Total: l.size})
 		if lock, err = lockFile(ctx, lockPath); err != nil {
-			return err
+			return Unpacked{}, err
 		}
 	}
 	defer lock.unlock()
 	if s.HasLayer(l.diffID.String()) { // made by whoever held the lock
 		rep.report(Progress{Phase: PhaseCached, Layer: l.label(), Done: l.size, Total: l.size})
-		return nil
+		return Unpacked{}, nil
 	}
 
 	// The directory's name starts with the DiffID, so that a later pull can
 	// tell, by this layer's lock, whether its maker is still at work.
 	tmp, err := os.MkdirTemp(s.path(tmpDir), l.diffID.Hex+".")
 	if err != nil {
-		return fmt.Errorf("layer %s: %w", l.label(), err)
+		return Unpacked{}, fmt.Errorf("layer %s: %w", l.label(), err)
 	}
-	done, err := s.unpackLayer(ctx, l, tmp, rep)
+	done, stats, err := s.unpackLayer(ctx, l, tmp, rep)
 	if err == nil {
 		err = syncDir(tmp)
 	}
@@ -86,50 +100,82 @@ func (s *Store) fetchLayer(ctx context.Context, l layerSource, rep *reporter) er
 		if rerr := removeTree(tmp); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
-		return fmt.Errorf("layer %s: %w", l.label(), err)
+		if namesBlob(err) {
+			return Unpacked{}, err
+		}
+		return Unpacked{}, fmt.Errorf("layer %s: %w", l.label(), err)
 	}
 	rep.report(Progress{Phase: PhaseDone, Layer: l.label(), Done: done, Total: max(l.size, done)})
-	return nil
+	return stats, nil
 }
 
 // unpackLayer streams the layer's blob through Decompress into Unpack at
 // dir, hashing the blob as read (it must match the layer's digest) and the
-// tar stream (it must match the DiffID). It returns the blob's size.
-func (s *Store) unpackLayer(ctx context.Context, l layerSource, dir string, rep *reporter) (int64, error) {
+// tar stream (it must match the DiffID); a blob whose descriptor gives its
+// size and media type must have that size and that compression. It
+// returns the blob's size and what Unpack skipped.
+func (s *Store) unpackLayer(ctx context.Context, l layerSource, dir string, rep *reporter) (int64, Unpacked, error) {
 	rc, err := l.open()
 	if err != nil {
-		return 0, fmt.Errorf("opening blob: %w", err)
+		return 0, Unpacked{}, fmt.Errorf("opening blob: %w", err)
 	}
 	defer rc.Close()
+	var src io.Reader = rc
+	if l.sized {
+		src = &sizedReader{r: rc, blob: l.label(), size: l.size}
+	}
 	blobHash := sha256.New()
-	blob := &progressReader{ctx: ctx, r: io.TeeReader(rc, blobHash), rep: rep, layer: l.label(), total: l.size}
-	dr, err := Decompress(blob)
+	blob := &progressReader{ctx: ctx, r: io.TeeReader(src, blobHash), rep: rep, layer: l.label(), total: l.size}
+	dr, err := decompress(blob, l.mediaType, l.label())
 	if err != nil {
-		return blob.done, err
+		return blob.done, Unpacked{}, readError(err)
 	}
 	defer dr.Close()
 	tarHash := sha256.New()
 	tr := io.TeeReader(dr, tarHash)
-	if err := s.unpack(tr, dir); err != nil {
-		return blob.done, err
+	stats, err := s.unpack(tr, dir)
+	if err != nil {
+		return blob.done, stats, readError(err)
 	}
 	// What follows the tar's end marker (padding, a gzip trailer) counts
 	// for both digests.
 	if _, err := io.Copy(io.Discard, tr); err != nil {
-		return blob.done, fmt.Errorf("reading layer: %w", err)
+		return blob.done, stats, readError(fmt.Errorf("reading layer: %w", err))
 	}
 	if _, err := io.Copy(io.Discard, blob); err != nil {
-		return blob.done, fmt.Errorf("reading blob: %w", err)
+		return blob.done, stats, readError(fmt.Errorf("reading blob: %w", err))
 	}
 	if l.digest.Hex != "" {
 		if got := hex.EncodeToString(blobHash.Sum(nil)); got != l.digest.Hex {
-			return blob.done, &DigestError{What: "blob", Want: l.digest.String(), Got: "sha256:" + got}
+			return blob.done, stats, &DigestError{What: "blob", Want: l.digest.String(), Got: "sha256:" + got}
 		}
 	}
 	if got := hex.EncodeToString(tarHash.Sum(nil)); got != l.diffID.Hex {
-		return blob.done, &DigestError{What: "DiffID", Want: l.diffID.String(), Got: "sha256:" + got}
+		return blob.done, stats, &DigestError{What: "DiffID", Want: l.diffID.String(), Got: "sha256:" + got}
 	}
-	return blob.done, nil
+	return blob.done, stats, nil
+}
+
+// namesBlob reports whether err names the blob it is about already.
+func namesBlob(err error) bool {
+	var stall *StallError
+	var desc *DescriptorError
+	return errors.As(err, &stall) || errors.As(err, &desc)
+}
+
+// readError is err, or, when the blob's source is at fault (a registry that
+// fell silent, a descriptor that lied), that cause alone: where in the tar
+// stream it struck says nothing to the user.
+func readError(err error) error {
+	var stall *StallError
+	if errors.As(err, &stall) {
+		return stall
+	}
+	var desc *DescriptorError
+	if errors.As(err, &desc) {
+		return desc
+	}
+	return err
 }
 
 // DigestError is content that does not match the digest it was named by.

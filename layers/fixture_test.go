@@ -247,7 +247,7 @@ func testStore(t *testing.T, root string, c *unpackCounter) *Store {
 	}
 	s.transport = loopbackOnly{http.DefaultTransport}
 	if c != nil {
-		s.unpack = func(r io.Reader, dir string) error {
+		s.unpack = func(r io.Reader, dir string) (Unpacked, error) {
 			c.calls.Add(1)
 			return Unpack(r, dir)
 		}

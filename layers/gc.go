@@ -44,7 +44,7 @@ type GCOptions struct {
 
 // Removal is one thing gc removed (or, in a dry run, would remove).
 type Removal struct {
-	Kind string `json:"kind"` // "environment", "image", "ref", "layer", "built", "tmp", "lock", "volume", "project"
+	Kind string `json:"kind"` // "environment", "image", "ref", "layer", "built", "resolved", "tmp", "lock", "volume", "project"
 	Name string `json:"name"` // what it is: a key, digest, reference, project/volume
 	// Detail says more for a person: an environment's project, a built
 	// layer's step.
@@ -175,6 +175,9 @@ func (s *Store) GC(opt GCOptions) (*GCReport, error) {
 		return nil, err
 	}
 	if err := g.builtRecords(grace); err != nil {
+		return nil, err
+	}
+	if err := g.resolutions(grace); err != nil {
 		return nil, err
 	}
 	g.tmp()

@@ -81,7 +81,7 @@ func newGCFixture(t *testing.T) *gcFixture {
 	f.recent = env("recent", "make recent", f.now.Add(-24*time.Hour))
 	f.gone = env("gone", "make gone", long)
 	f.liveDir, f.goneDir = f.live.ProjectDir, f.gone.ProjectDir
-	lock := &Lock{Version: 1, Platforms: map[string]*PlatformLock{platform: {Image: refA, Digest: f.imageA.Digest}}}
+	lock := &Lock{Version: 1, Platforms: map[string]*EnvLock{platform: {Image: refA, Digest: f.imageA.Digest}}}
 	if err := lock.Write(filepath.Join(f.liveDir, "nook.lock")); err != nil {
 		t.Fatal(err)
 	}

@@ -132,6 +132,9 @@ type hostileCase struct {
 	// refused: Unpack must fail with ErrUnsafeEntry and name this entry.
 	// Empty: the layer may unpack, contained (check says how).
 	refused string
+	// devices: Unpack must succeed, skipping that many device nodes and
+	// creating nothing in their place.
+	devices int
 	check   func(t *testing.T, dir string)
 }
 
@@ -220,10 +223,12 @@ func hostileCases(h *hostileHost) []hostileCase {
 				}
 			},
 		},
-		{name: "char-device-null", entries: []tarEntry{nodeEntry("dev/null", tar.TypeChar, 1, 3)}, refused: "dev/null"},
-		{name: "char-device-major-only", entries: []tarEntry{nodeEntry("dev/mem", tar.TypeChar, 1, 0)}, refused: "dev/mem"},
-		{name: "block-device", entries: []tarEntry{nodeEntry("dev/sda", tar.TypeBlock, 8, 0)}, refused: "dev/sda"},
-		{name: "block-device-zero", entries: []tarEntry{nodeEntry("dev/zero-block", tar.TypeBlock, 0, 0)}, refused: "dev/zero-block"},
+		{name: "char-device-null", entries: []tarEntry{nodeEntry("dev/null", tar.TypeChar, 1, 3)}, devices: 1},
+		{name: "char-device-major-only", entries: []tarEntry{nodeEntry("dev/mem", tar.TypeChar, 1, 0)}, devices: 1},
+		{name: "block-device", entries: []tarEntry{nodeEntry("dev/sda", tar.TypeBlock, 8, 0)}, devices: 1},
+		{name: "block-device-zero", entries: []tarEntry{nodeEntry("dev/zero-block", tar.TypeBlock, 0, 0)}, devices: 1},
+		{name: "hardlink-to-device", entries: []tarEntry{nodeEntry("dev/kmem", tar.TypeChar, 1, 2), linkEntry("mem", "dev/kmem")}, devices: 2},
+		{name: "device-outside", entries: []tarEntry{nodeEntry("../sda", tar.TypeBlock, 8, 0)}, refused: "../sda"},
 		{
 			name: "privileged-xattrs",
 			entries: []tarEntry{withXattrs(regEntry("bin/ping", "x", 0o755),
@@ -258,8 +263,15 @@ func TestUnpackHostile(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer h.wantUntouched(t, before, dir)
-			err = Unpack(bytes.NewReader(writeLayerTar(t, tc.entries...)), dir)
+			got, err := Unpack(bytes.NewReader(writeLayerTar(t, tc.entries...)), dir)
 			switch {
+			case tc.devices > 0:
+				if err != nil || got.Devices != tc.devices {
+					t.Errorf("Unpack: %d devices skipped, %v; want %d skipped and no error", got.Devices, err, tc.devices)
+				}
+				if names, _ := filepath.Glob(filepath.Join(dir, "*")); len(names) != 0 {
+					t.Errorf("made %v, want nothing in place of devices", names)
+				}
 			case tc.refused != "":
 				if !errors.Is(err, ErrUnsafeEntry) || !strings.Contains(err.Error(), fmt.Sprintf("%q", tc.refused)) {
 					t.Errorf("Unpack: %v; want a refusal naming %q", err, tc.refused)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -11,26 +12,49 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
-// LockVersion is the nook.lock format this nook writes and reads.
-const LockVersion = 1
+// LockVersion is the nook.lock format this nook writes. It reads this one
+// and every older one (minLockVersion on).
+const LockVersion = 2
+
+// minLockVersion is the oldest nook.lock format this nook reads: version 1
+// pinned the declared packages only, not what they pulled in.
+const minLockVersion = 1
 
 // lockHeader opens every nook.lock.
 const lockHeader = "# nook.lock — written by `nook build`; commit it. `nook build --update` rewrites it.\n"
 
 // Lock is nook.lock: per platform, the image digest a tag resolved to and
-// the exact versions of the declared packages, so that a build elsewhere
-// makes the same environment.
+// the exact version of every package the packages step installed, so that
+// a build elsewhere makes the same environment.
 type Lock struct {
 	Version   int
-	Platforms map[string]*PlatformLock // by platform: "linux/amd64"
+	Platforms map[string]*EnvLock // by platform: "linux/amd64"
 }
 
-// PlatformLock pins one platform's environment.
-type PlatformLock struct {
-	Image    string            // the image as nook.toml names it
-	Digest   string            // the manifest digest it resolved to ("sha256:…")
-	Manager  string            // the package manager: "apt-get", "apk", …
-	Packages map[string]string // declared package → installed version
+// EnvLock pins one environment on one platform: a table of nook.lock,
+// read and written on its own (decodeEnv, encode), so that a lock can hold
+// several.
+type EnvLock struct {
+	Image   string // the image as nook.toml names it
+	Digest  string // the manifest digest it resolved to ("sha256:…")
+	Manager string // the package manager: "apt-get", "apk", …
+	// Declared are the packages nook.toml declares, sorted. It is nil in
+	// an entry an older nook wrote (nook.lock version 1), whose Packages
+	// are the declared packages alone.
+	Declared []string
+	// Packages maps every package the packages step installed — the
+	// declared ones and what they pulled in — to its version.
+	Packages map[string]string
+}
+
+// Complete reports whether Packages are all the step installed (the
+// entry names its declared packages), not the declared ones alone.
+func (e *EnvLock) Complete() bool { return e.Declared != nil }
+
+// Equal reports whether e and o pin the same.
+func (e *EnvLock) Equal(o *EnvLock) bool {
+	return e != nil && o != nil && e.Image == o.Image && e.Digest == o.Digest && e.Manager == o.Manager &&
+		(e.Declared == nil) == (o.Declared == nil) && slices.Equal(e.Declared, o.Declared) && maps.Equal(e.Packages, o.Packages)
 }
 
 // LockError is a nook.lock that cannot be read: its file and line.
@@ -72,22 +96,24 @@ func ReadLock(path string) (*Lock, error) {
 		}
 		return nil, &LockError{File: path, Msg: err.Error()}
 	}
-	d := lockDecoder{file: path, lines: keyLines(string(data))}
+	d := lockDecoder{file: path, src: string(data)}
 	return d.lock(raw)
 }
 
 // lockDecoder checks a decoded nook.lock, naming the line of what is wrong.
 type lockDecoder struct {
-	file  string
-	lines map[string]int // by dotted key path, as keyLines reports
+	file string
+	src  string // the file's text, for keyLines once an error needs a line
 }
 
 func (d *lockDecoder) errorf(key []string, format string, args ...any) error {
-	return &LockError{File: d.file, Line: d.lines[keyPath(key)], Msg: fmt.Sprintf(format, args...)}
+	// Found only for an error: a lock of a hundred packages would cost a
+	// millisecond on every run otherwise.
+	return &LockError{File: d.file, Line: keyLines(d.src)[keyPath(key)], Msg: fmt.Sprintf(format, args...)}
 }
 
 func (d *lockDecoder) lock(raw map[string]any) (*Lock, error) {
-	l := &Lock{Platforms: map[string]*PlatformLock{}}
+	l := &Lock{Platforms: map[string]*EnvLock{}}
 	for _, k := range sortedKeys(raw) {
 		switch k {
 		case "version":
@@ -95,8 +121,8 @@ func (d *lockDecoder) lock(raw map[string]any) (*Lock, error) {
 			if !ok {
 				return nil, d.errorf([]string{k}, "version must be a number")
 			}
-			if v != LockVersion {
-				return nil, d.errorf([]string{k}, "version %d is not one this nook reads (it reads %d)", v, LockVersion)
+			if v < minLockVersion || v > LockVersion {
+				return nil, d.errorf([]string{k}, "version %d is not one this nook reads (it reads %d to %d): a newer nook wrote it", v, minLockVersion, LockVersion)
 			}
 			l.Version = int(v)
 		case "platforms":
@@ -105,7 +131,7 @@ func (d *lockDecoder) lock(raw map[string]any) (*Lock, error) {
 				return nil, d.errorf([]string{k}, "platforms must be a table")
 			}
 			for _, p := range sortedKeys(ps) {
-				pl, err := d.platform([]string{k, p}, ps[p])
+				pl, err := d.env([]string{k, p}, ps[p])
 				if err != nil {
 					return nil, err
 				}
@@ -121,12 +147,13 @@ func (d *lockDecoder) lock(raw map[string]any) (*Lock, error) {
 	return l, nil
 }
 
-func (d *lockDecoder) platform(key []string, v any) (*PlatformLock, error) {
+// env decodes the environment entry at key.
+func (d *lockDecoder) env(key []string, v any) (*EnvLock, error) {
 	t, ok := v.(map[string]any)
 	if !ok {
 		return nil, d.errorf(key, "platform %q must be a table", key[len(key)-1])
 	}
-	p := &PlatformLock{Packages: map[string]string{}}
+	p := &EnvLock{Packages: map[string]string{}}
 	for _, k := range sortedKeys(t) {
 		at := append(slices.Clone(key), k)
 		switch k {
@@ -146,6 +173,21 @@ func (d *lockDecoder) platform(key []string, v any) (*PlatformLock, error) {
 			case "manager":
 				p.Manager = s
 			}
+		case "declared":
+			names, ok := t[k].([]any)
+			if !ok {
+				return nil, d.errorf(at, "declared must be a list of package names")
+			}
+			p.Declared = make([]string, 0, len(names))
+			for _, n := range names {
+				s, ok := n.(string)
+				if !ok || s == "" {
+					return nil, d.errorf(at, "declared must be a list of package names")
+				}
+				p.Declared = append(p.Declared, s)
+			}
+			slices.Sort(p.Declared)
+			p.Declared = slices.Compact(p.Declared)
 		case "packages":
 			pk, ok := t[k].(map[string]any)
 			if !ok {
@@ -165,12 +207,17 @@ func (d *lockDecoder) platform(key []string, v any) (*PlatformLock, error) {
 	if p.Digest == "" {
 		return nil, d.errorf(key, "platform %q has no digest", key[len(key)-1])
 	}
+	for _, n := range p.Declared {
+		if p.Packages[n] == "" {
+			return nil, d.errorf(append(slices.Clone(key), "declared"), "declared package %q has no version under packages", n)
+		}
+	}
 	return p, nil
 }
 
 // Write writes the lock to path atomically (a temporary file beside it,
-// synced, renamed over it). Identical content gives byte-identical files:
-// platforms and packages are sorted.
+// synced, renamed over it), in format LockVersion. Identical content gives
+// byte-identical files: platforms and packages are sorted.
 func (l *Lock) Write(path string) error {
 	if err := writeFileAtomic(path, l.Encode(), 0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
@@ -182,31 +229,38 @@ func (l *Lock) Write(path string) error {
 func (l *Lock) Encode() []byte {
 	var b strings.Builder
 	b.WriteString(lockHeader)
-	v := l.Version
-	if v == 0 {
-		v = LockVersion
-	}
-	fmt.Fprintf(&b, "version = %d\n", v)
+	fmt.Fprintf(&b, "version = %d\n", LockVersion)
 	for _, p := range sortedKeys(l.Platforms) {
-		pl := l.Platforms[p]
-		if pl == nil {
-			continue
-		}
-		table := "platforms." + tomlKey(p)
-		fmt.Fprintf(&b, "\n[%s]\n", table)
-		fmt.Fprintf(&b, "image = %s\n", tomlString(pl.Image))
-		fmt.Fprintf(&b, "digest = %s\n", tomlString(pl.Digest))
-		if pl.Manager != "" {
-			fmt.Fprintf(&b, "manager = %s\n", tomlString(pl.Manager))
-		}
-		if len(pl.Packages) > 0 {
-			fmt.Fprintf(&b, "\n[%s.packages]\n", table)
-			for _, name := range sortedKeys(pl.Packages) {
-				fmt.Fprintf(&b, "%s = %s\n", tomlKey(name), tomlString(pl.Packages[name]))
-			}
+		if pl := l.Platforms[p]; pl != nil {
+			pl.encode(&b, "platforms."+tomlKey(p))
 		}
 	}
 	return []byte(b.String())
+}
+
+// encode writes e as the TOML table named table (a dotted key), in a
+// stable order.
+func (e *EnvLock) encode(b *strings.Builder, table string) {
+	fmt.Fprintf(b, "\n[%s]\n", table)
+	fmt.Fprintf(b, "image = %s\n", tomlString(e.Image))
+	fmt.Fprintf(b, "digest = %s\n", tomlString(e.Digest))
+	if e.Manager != "" {
+		fmt.Fprintf(b, "manager = %s\n", tomlString(e.Manager))
+	}
+	if e.Declared != nil {
+		names := slices.Compact(slices.Sorted(slices.Values(e.Declared)))
+		quoted := make([]string, len(names))
+		for i, n := range names {
+			quoted[i] = tomlString(n)
+		}
+		fmt.Fprintf(b, "declared = [%s]\n", strings.Join(quoted, ", "))
+	}
+	if len(e.Packages) > 0 {
+		fmt.Fprintf(b, "\n[%s.packages]\n", table)
+		for _, name := range sortedKeys(e.Packages) {
+			fmt.Fprintf(b, "%s = %s\n", tomlKey(name), tomlString(e.Packages[name]))
+		}
+	}
 }
 
 // sortedKeys returns m's keys in order.

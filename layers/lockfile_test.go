@@ -10,11 +10,14 @@ import (
 
 // testLock is a lock with every kind of entry, and keys that need quoting.
 func testLock() *Lock {
-	return &Lock{Version: LockVersion, Platforms: map[string]*PlatformLock{
+	return &Lock{Version: LockVersion, Platforms: map[string]*EnvLock{
 		"linux/arm64": {Image: "debian:bookworm", Digest: "sha256:" + sha256Of([]byte("arm")).Hex, Manager: "apt-get",
 			Packages: map[string]string{"libstdc++6": "12.2.0-14", "hello": "2.10-3"}},
 		"linux/amd64": {Image: "debian:bookworm", Digest: "sha256:" + sha256Of([]byte("amd")).Hex, Manager: "apt-get",
+			Declared: []string{"hello", "weird \"name\""},
 			Packages: map[string]string{"zlib1g": "1:1.2.13.dfsg-1", "hello": "2.10-3", "weird \"name\"": "1\t2"}},
+		"linux/riscv64": {Image: "debian:bookworm", Digest: "sha256:" + sha256Of([]byte("riscv")).Hex,
+			Declared: []string{}, Packages: map[string]string{}},
 	}}
 }
 
@@ -51,22 +54,49 @@ func TestLockRoundTrip(t *testing.T) {
 }
 
 func TestLockFormat(t *testing.T) {
-	l := &Lock{Version: 1, Platforms: map[string]*PlatformLock{"linux/amd64": {
+	l := &Lock{Version: LockVersion, Platforms: map[string]*EnvLock{"linux/amd64": {
 		Image: "docker.io/library/debian:bookworm", Digest: "sha256:" + sha256Of([]byte("m")).Hex, Manager: "apt-get",
-		Packages: map[string]string{"hello": "2.10-3", "curl": "7.88.1-10+deb12u5"}}}}
+		Declared: []string{"jq", "curl"},
+		Packages: map[string]string{"jq": "1.6-2.1", "libjq1": "1.6-2.1", "libonig5": "6.9.8-1", "curl": "7.88.1-10+deb12u5"}}}}
 	want := "# nook.lock — written by `nook build`; commit it. `nook build --update` rewrites it.\n" +
-		"version = 1\n" +
+		"version = 2\n" +
 		"\n" +
 		"[platforms.\"linux/amd64\"]\n" +
 		"image = \"docker.io/library/debian:bookworm\"\n" +
 		"digest = \"" + l.Platforms["linux/amd64"].Digest + "\"\n" +
 		"manager = \"apt-get\"\n" +
+		"declared = [\"curl\", \"jq\"]\n" +
 		"\n" +
 		"[platforms.\"linux/amd64\".packages]\n" +
 		"curl = \"7.88.1-10+deb12u5\"\n" +
-		"hello = \"2.10-3\"\n"
+		"jq = \"1.6-2.1\"\n" +
+		"libjq1 = \"1.6-2.1\"\n" +
+		"libonig5 = \"6.9.8-1\"\n"
 	if got := string(l.Encode()); got != want {
 		t.Errorf("Encode =\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestReadLockVersion1(t *testing.T) {
+	// As nook wrote it before locks held what the packages pulled in.
+	digest := "sha256:" + sha256Of([]byte("m")).Hex
+	src := "# nook.lock — written by `nook build`; commit it. `nook build --update` rewrites it.\n" +
+		"version = 1\n\n[platforms.\"linux/amd64\"]\nimage = \"debian:bookworm\"\ndigest = \"" + digest + "\"\nmanager = \"apt-get\"\n" +
+		"\n[platforms.\"linux/amd64\".packages]\nhello = \"2.10-3\"\n"
+	path := filepath.Join(t.TempDir(), "nook.lock")
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := ReadLock(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &EnvLock{Image: "debian:bookworm", Digest: digest, Manager: "apt-get", Packages: map[string]string{"hello": "2.10-3"}}
+	if got := l.Platforms["linux/amd64"]; !got.Equal(want) || got.Complete() {
+		t.Errorf("entry = %+v, want %+v, not complete: its packages are the declared ones alone", got, want)
+	}
+	if l.Version != 1 {
+		t.Errorf("Version = %d, want 1", l.Version)
 	}
 }
 
@@ -87,7 +117,9 @@ func TestReadLockErrorsNameTheLine(t *testing.T) {
 		{"unknown key", "version = 1\n\n[platforms.\"linux/amd64\"]\ndigest = \"" + digest + "\"\ncolour = \"red\"\n", 5},
 		{"bad digest", "version = 1\n[platforms.\"linux/amd64\"]\ndigest = \"sha256:abc\"\n", 3},
 		{"version type", "version = \"1\"\n", 1},
-		{"future version", "# c\nversion = 2\n", 2},
+		{"future version", "# c\nversion = 3\n", 2},
+		{"declared type", "version = 2\n[platforms.\"linux/amd64\"]\ndigest = \"" + digest + "\"\ndeclared = \"jq\"\n", 4},
+		{"declared unpinned", "version = 2\n[platforms.\"linux/amd64\"]\ndigest = \"" + digest + "\"\ndeclared = [\"jq\"]\n", 4},
 		{"no version", "[platforms.\"linux/amd64\"]\ndigest = \"" + digest + "\"\n", 1},
 		{"package version type", "version = 1\n[platforms.\"linux/amd64\"]\ndigest = \"" + digest + "\"\n[platforms.\"linux/amd64\".packages]\nhello = 2\n", 5},
 		{"no digest", "version = 1\n[platforms.\"linux/amd64\"]\nimage = \"x\"\n", 2},

@@ -3,6 +3,8 @@ package layers
 import (
 	"context"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 )
@@ -21,6 +23,13 @@ type PullOptions struct {
 	// Progress, when set, is told how the pull goes; it is called from one
 	// goroutine at a time.
 	Progress func(Progress)
+	// Notice, when set, is told what the user should know about the image
+	// pulled, in a line that does not name it: one at most per pull
+	// (device nodes skipped).
+	Notice func(string)
+	// StallTimeout ends a pull whose registry sends nothing for that long
+	// (no response, or no byte of a blob); 0 means DefaultStallTimeout.
+	StallTimeout time.Duration
 }
 
 // Pull resolves ref, fetches the layers the store lacks, in parallel, and
@@ -62,10 +71,14 @@ func (s *Store) Pull(ctx context.Context, ref string, opt PullOptions) (*Snapsho
 	}
 	rep.report(Progress{Phase: PhaseResolved, Digest: img.record.Digest, Layers: len(img.layers), Total: total})
 
-	if err := s.fetchLayers(pullCtx, cancel, img.layers, rep); err != nil {
+	skipped, err := s.fetchLayers(pullCtx, cancel, img.layers, rep)
+	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("pulling %s: %w", ref, ctx.Err())
 		}
+		return nil, fmt.Errorf("pulling %s: %w", ref, err)
+	}
+	if img.record.StackFrom, err = s.stackFrom(img.record.Layers); err != nil {
 		return nil, fmt.Errorf("pulling %s: %w", ref, err)
 	}
 
@@ -82,5 +95,26 @@ func (s *Store) Pull(ctx context.Context, ref string, opt PullOptions) (*Snapsho
 	if err := writeRecord(s.refPath(r, platform.String()), &rr); err != nil {
 		return nil, fmt.Errorf("pulling %s: %w", ref, err)
 	}
+	if skipped.Devices > 0 && opt.Notice != nil {
+		opt.Notice(devicesNotice(skipped))
+	}
 	return s.snapshotOf(ref, &img.record)
+}
+
+// devicesNotice tells that an image's layers held device nodes, which
+// were skipped.
+func devicesNotice(u Unpacked) string {
+	names := make([]string, len(u.DeviceNames))
+	for i, n := range u.DeviceNames {
+		names[i] = "/" + n
+	}
+	if u.Devices > len(names) {
+		names = append(names, "…")
+	}
+	nodes := "device nodes"
+	if u.Devices == 1 {
+		nodes = "device node"
+	}
+	return fmt.Sprintf("skipped %d %s (%s): nook's own /dev provides them at run time",
+		u.Devices, nodes, strings.Join(names, ", "))
 }

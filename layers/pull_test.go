@@ -315,7 +315,7 @@ func TestConcurrentPullsUnpackOnce(t *testing.T) {
 	stores := []*Store{testStore(t, root, &c), testStore(t, root, &c)}
 	for _, s := range stores {
 		counted := s.unpack
-		s.unpack = func(r io.Reader, dir string) error {
+		s.unpack = func(r io.Reader, dir string) (Unpacked, error) {
 			select {
 			case <-waiting:
 			case <-time.After(10 * time.Second): // fail, not hang, if pulls stop waiting for each other
@@ -365,7 +365,7 @@ func TestPullCancelledMidLayer(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	unpack := s.unpack
-	s.unpack = func(r io.Reader, dir string) error {
+	s.unpack = func(r io.Reader, dir string) (Unpacked, error) {
 		return unpack(&cancelAfterFirstRead{r: r, cancel: cancel}, dir)
 	}
 	_, err := s.Pull(ctx, ref, anonymous)

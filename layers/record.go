@@ -23,10 +23,15 @@ type refRecord struct {
 // imageRecord is images/<digest-hex>.json: the image's platform, its layers
 // by DiffID, bottom first, and the config subset a run uses.
 type imageRecord struct {
-	Digest   string      `json:"digest"`
-	Platform string      `json:"platform"`
-	Layers   []string    `json:"layers"` // DiffIDs ("sha256:…"), bottom first
-	Config   ImageConfig `json:"config"`
+	Digest   string   `json:"digest"`
+	Platform string   `json:"platform"`
+	Layers   []string `json:"layers"` // DiffIDs ("sha256:…"), bottom first
+	// StackFrom is the index in Layers of the lowest layer a run stacks:
+	// a layer whose root is opaque (".wh..wh..opq" in /) hides every
+	// layer below it, and overlayfs does not honour an opaque lower root,
+	// so the layers below are left out of the stack.
+	StackFrom int         `json:"stackFrom,omitempty"`
+	Config    ImageConfig `json:"config"`
 }
 
 // source identifies the file an oci: or docker-archive: image was imported

@@ -8,6 +8,7 @@ import (
 	"net"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -84,10 +85,10 @@ func at(host, repo, identifier string, regs map[string]Registry) (name.Reference
 
 // resolveRegistry finds the image of ref for platform: on each mirror in
 // turn, then on the registry itself.
-func (s *Store) resolveRegistry(ctx context.Context, ref Reference, opt PullOptions, platform v1.Platform) (v1.Image, v1.Hash, error) {
+func (s *Store) resolveRegistry(ctx context.Context, ref Reference, opt PullOptions, platform v1.Platform) (v1.Image, v1.Descriptor, error) {
 	cands, err := candidates(ref.Name, opt.Registries)
 	if err != nil {
-		return nil, v1.Hash{}, err
+		return nil, v1.Descriptor{}, err
 	}
 	kc := opt.Keychain
 	if kc == nil {
@@ -95,17 +96,17 @@ func (s *Store) resolveRegistry(ctx context.Context, ref Reference, opt PullOpti
 	}
 	var tried []string
 	for i, c := range cands {
-		img, digest, err := s.remoteImage(ctx, c, kc, platform)
+		img, desc, err := s.remoteImage(ctx, c, kc, platform, opt.StallTimeout)
 		if err == nil {
-			return img, digest, nil
+			return img, desc, nil
 		}
 		if ctx.Err() != nil {
-			return nil, v1.Hash{}, ctx.Err()
+			return nil, v1.Descriptor{}, ctx.Err()
 		}
 		var plat *PlatformError
 		if errors.As(err, &plat) || i == len(cands)-1 {
 			// The image has no variant for the platform, or nowhere left to look.
-			return nil, v1.Hash{}, registryError(ref, c, err, tried)
+			return nil, v1.Descriptor{}, registryError(ref, c, err, tried)
 		}
 		tried = append(tried, fmt.Sprintf("mirror %s: %v", c.Context().RegistryStr(), err))
 	}
@@ -113,47 +114,56 @@ func (s *Store) resolveRegistry(ctx context.Context, ref Reference, opt PullOpti
 }
 
 // remoteImage fetches the manifest of ref from its registry and, for an
-// index, the manifest of platform's image.
-func (s *Store) remoteImage(ctx context.Context, ref name.Reference, kc authn.Keychain, platform v1.Platform) (v1.Image, v1.Hash, error) {
-	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(kc), remote.WithUserAgent("nook")}
+// index, the manifest of platform's image. A registry that sends nothing
+// for stall (0: DefaultStallTimeout), then or later while its blobs are
+// read, ends the pull with a *StallError.
+func (s *Store) remoteImage(ctx context.Context, ref name.Reference, kc authn.Keychain, platform v1.Platform, stall time.Duration) (v1.Image, v1.Descriptor, error) {
+	base := remote.DefaultTransport
 	if s.transport != nil {
-		opts = append(opts, remote.WithTransport(s.transport))
+		base = s.transport
+	}
+	if stall <= 0 {
+		stall = DefaultStallTimeout
+	}
+	opts := []remote.Option{
+		remote.WithContext(ctx), remote.WithAuthFromKeychain(kc), remote.WithUserAgent("nook"),
+		remote.WithTransport(&stallTransport{base: base, timeout: stall}),
 	}
 	desc, err := remote.Get(ref, opts...)
 	if err != nil {
-		return nil, v1.Hash{}, err
+		return nil, v1.Descriptor{}, err
 	}
 	if desc.MediaType.IsIndex() {
 		idx, err := desc.ImageIndex()
 		if err != nil {
-			return nil, v1.Hash{}, err
+			return nil, v1.Descriptor{}, err
 		}
 		return imageFromIndex(ref.String(), idx, platform)
 	}
 	img, err := desc.Image()
-	return img, desc.Digest, err
+	return img, desc.Descriptor, err
 }
 
 // imageFromIndex returns platform's image of an index, following nested
-// indexes, and the digest the index gives for it.
-func imageFromIndex(ref string, idx v1.ImageIndex, platform v1.Platform) (v1.Image, v1.Hash, error) {
+// indexes, and the descriptor the index gives for it.
+func imageFromIndex(ref string, idx v1.ImageIndex, platform v1.Platform) (v1.Image, v1.Descriptor, error) {
 	m, err := idx.IndexManifest()
 	if err != nil {
-		return nil, v1.Hash{}, err
+		return nil, v1.Descriptor{}, err
 	}
 	d, err := pickManifest(ref, m, platform)
 	if err != nil {
-		return nil, v1.Hash{}, err
+		return nil, v1.Descriptor{}, err
 	}
 	if d.MediaType.IsIndex() {
 		child, err := idx.ImageIndex(d.Digest)
 		if err != nil {
-			return nil, v1.Hash{}, err
+			return nil, v1.Descriptor{}, err
 		}
 		return imageFromIndex(ref, child, platform)
 	}
 	img, err := idx.Image(d.Digest)
-	return img, d.Digest, err
+	return img, d, err
 }
 
 // configName is how the user config names a registry host.

@@ -1,6 +1,7 @@
 package layers
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -8,11 +9,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // refNameAnnotation tags an image in an OCI layout's index.json.
@@ -29,10 +32,21 @@ type resolved struct {
 
 // layerSource is one layer to fetch.
 type layerSource struct {
-	diffID v1.Hash
-	digest v1.Hash // of the blob as stored; zero when the source has no blob digest (docker-archive)
-	size   int64   // of the blob; 0 when unknown
-	open   func() (io.ReadCloser, error)
+	diffID    v1.Hash
+	digest    v1.Hash         // of the blob as stored; zero when the source has no blob digest (docker-archive)
+	size      int64           // of the blob; 0 when unknown
+	sized     bool            // size is the descriptor's: the blob must have it
+	mediaType types.MediaType // the descriptor's; "" when the source has none (docker-archive)
+	open      func() (io.ReadCloser, error)
+}
+
+// fromDescriptor is the layer a manifest's (or an archive's) descriptor d
+// names, checked as far as it can be before its blob is read.
+func fromDescriptor(diffID v1.Hash, d v1.Descriptor, open func() (io.ReadCloser, error)) (layerSource, error) {
+	if err := checkLayerDescriptor(d); err != nil {
+		return layerSource{}, err
+	}
+	return layerSource{diffID: diffID, digest: d.Digest, size: d.Size, sized: true, mediaType: d.MediaType, open: open}, nil
 }
 
 // label names the layer in messages and progress: its digest, else its
@@ -48,21 +62,21 @@ func (l layerSource) label() string {
 func (s *Store) resolve(ctx context.Context, ref Reference, opt PullOptions, platform v1.Platform) (*resolved, error) {
 	switch ref.Kind {
 	case KindRegistry:
-		img, digest, err := s.resolveRegistry(ctx, ref, opt, platform)
+		img, desc, err := s.resolveRegistry(ctx, ref, opt, platform)
 		if err != nil {
 			return nil, err
 		}
-		return fromImage(ref, img, digest)
+		return fromImage(ref, img, desc)
 	case KindOCILayout:
 		src, err := statSource(sourceFile(ref))
 		if err != nil {
 			return nil, layoutError(ref, err)
 		}
-		img, digest, err := layoutImage(ref, platform)
+		img, desc, err := layoutImage(ref, platform)
 		if err != nil {
 			return nil, layoutError(ref, err)
 		}
-		r, err := fromImage(ref, img, digest)
+		r, err := fromImage(ref, img, desc)
 		if err != nil {
 			return nil, err
 		}
@@ -85,19 +99,20 @@ func (s *Store) resolve(ctx context.Context, ref Reference, opt PullOptions, pla
 
 // layoutImage picks the image of an OCI layout: by the ref.name annotation
 // when ref has a tag, else the layout's only image; an index is resolved to
-// platform's image.
-func layoutImage(ref Reference, platform v1.Platform) (v1.Image, v1.Hash, error) {
+// platform's image. It returns the descriptor the layout gives the image's
+// manifest.
+func layoutImage(ref Reference, platform v1.Platform) (v1.Image, v1.Descriptor, error) {
 	p, err := layout.FromPath(ref.Path)
 	if err != nil {
-		return nil, v1.Hash{}, err
+		return nil, v1.Descriptor{}, err
 	}
 	idx, err := p.ImageIndex()
 	if err != nil {
-		return nil, v1.Hash{}, err
+		return nil, v1.Descriptor{}, err
 	}
 	m, err := idx.IndexManifest()
 	if err != nil {
-		return nil, v1.Hash{}, err
+		return nil, v1.Descriptor{}, err
 	}
 	var picked []v1.Descriptor
 	var tags []string
@@ -120,14 +135,14 @@ func layoutImage(ref Reference, platform v1.Platform) (v1.Image, v1.Hash, error)
 	}
 	switch {
 	case len(picked) == 0 && ref.Tag != "":
-		return nil, v1.Hash{}, &hintError{
+		return nil, v1.Descriptor{}, &hintError{
 			err:  fmt.Errorf("no image tagged %q (tags: %s)", ref.Tag, strings.Join(tags, ", ")),
 			hint: "name one of the layout's tags: oci:PATH:TAG",
 		}
 	case len(picked) == 0:
-		return nil, v1.Hash{}, errors.New("the layout has no image")
+		return nil, v1.Descriptor{}, errors.New("the layout has no image")
 	case len(picked) > 1:
-		return nil, v1.Hash{}, &hintError{
+		return nil, v1.Descriptor{}, &hintError{
 			err:  fmt.Errorf("the layout has %d images", len(picked)),
 			hint: fmt.Sprintf("name one by its tag: oci:PATH:TAG (tags: %s)", strings.Join(tags, ", ")),
 		}
@@ -136,24 +151,35 @@ func layoutImage(ref Reference, platform v1.Platform) (v1.Image, v1.Hash, error)
 	if d.MediaType.IsIndex() {
 		child, err := idx.ImageIndex(d.Digest)
 		if err != nil {
-			return nil, v1.Hash{}, err
+			return nil, v1.Descriptor{}, err
+		}
+		raw, err := child.RawManifest()
+		if err != nil {
+			return nil, v1.Descriptor{}, err
+		}
+		if err := checkBlobSize("index", d, len(raw)); err != nil {
+			return nil, v1.Descriptor{}, err
 		}
 		return imageFromIndex(ref.String(), child, platform)
 	}
 	img, err := idx.Image(d.Digest)
-	return img, d.Digest, err
+	return img, d, err
 }
 
 // fromImage reads the manifest and config of a registry or layout image,
-// checking both against their digests: want for the manifest, the
-// manifest's for the config.
-func fromImage(ref Reference, img v1.Image, want v1.Hash) (*resolved, error) {
+// checking both against their descriptors (digest, size, media type): desc
+// for the manifest, the manifest's for the config and the layers.
+func fromImage(ref Reference, img v1.Image, desc v1.Descriptor) (*resolved, error) {
+	want := desc.Digest
 	raw, err := img.RawManifest()
 	if err != nil {
 		return nil, fmt.Errorf("pulling %s: reading manifest: %w", ref, err)
 	}
 	if got := sha256Hex(raw); got != want.Hex {
 		return nil, fmt.Errorf("pulling %s: manifest digest is sha256:%s, want %s", ref, got, want)
+	}
+	if err := checkBlobSize("manifest", desc, len(raw)); err != nil {
+		return nil, fmt.Errorf("pulling %s: %w", ref, err)
 	}
 	m, err := img.Manifest()
 	if err != nil {
@@ -165,6 +191,13 @@ func fromImage(ref Reference, img v1.Image, want v1.Hash) (*resolved, error) {
 	}
 	if got := sha256Hex(rawCfg); got != m.Config.Digest.Hex {
 		return nil, fmt.Errorf("pulling %s: config digest is sha256:%s, want %s", ref, got, m.Config.Digest)
+	}
+	if err := checkBlobSize("config", m.Config, len(rawCfg)); err != nil {
+		return nil, fmt.Errorf("pulling %s: %w", ref, err)
+	}
+	if !configMediaTypes[m.Config.MediaType] {
+		return nil, fmt.Errorf("pulling %s: %w", ref, &DescriptorError{Blob: m.Config.Digest.String(),
+			Msg: fmt.Sprintf("media type %q is not an image config: this is not a container image", m.Config.MediaType)})
 	}
 	cf, err := img.ConfigFile()
 	if err != nil {
@@ -179,42 +212,55 @@ func fromImage(ref Reference, img v1.Image, want v1.Hash) (*resolved, error) {
 	}
 	r := newResolved(want.String(), cf)
 	for i, l := range layers {
-		r.add(layerSource{diffID: cf.RootFS.DiffIDs[i], digest: m.Layers[i].Digest, size: m.Layers[i].Size, open: l.Compressed})
+		src, err := fromDescriptor(cf.RootFS.DiffIDs[i], m.Layers[i], l.Compressed)
+		if err != nil {
+			return nil, fmt.Errorf("pulling %s: %w", ref, err)
+		}
+		r.add(src)
 	}
 	return r, nil
 }
 
 // fromArchive reads a docker-archive tarball's only image. Its layers are
-// verified by DiffID, the only digest such an archive gives for them, and
-// the image is named by its config digest (Docker's image ID): an archive
-// has no registry manifest, and computing one would mean compressing every
-// layer.
+// verified by DiffID, the only digest a classic archive (docker save before
+// Docker 25, podman save) gives for them; where the archive describes a
+// layer (manifest.json's LayerSources, as Docker 25 writes them) the
+// descriptor's digest, size and media type are checked too. The image is
+// named by its config digest (Docker's image ID): an archive has no
+// registry manifest, and computing one would mean compressing every layer.
 func fromArchive(ref Reference) (*resolved, error) {
-	img, err := tarball.ImageFromPath(ref.Path, nil)
+	m, err := tarball.LoadManifest(func() (io.ReadCloser, error) { return os.Open(ref.Path) })
 	if err != nil {
 		return nil, err
 	}
-	id, err := img.ConfigName()
+	if len(m) != 1 {
+		return nil, fmt.Errorf("the archive holds %d images; nook reads archives of one image (docker save IMAGE)", len(m))
+	}
+	d := m[0]
+	rawCfg, err := readArchiveMember(ref.Path, d.Config)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading config %s: %w", d.Config, err)
 	}
-	cf, err := img.ConfigFile()
+	cf, err := v1.ParseConfigFile(bytes.NewReader(rawCfg))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading config %s: %w", d.Config, err)
 	}
-	layers, err := img.Layers()
-	if err != nil {
-		return nil, err
+	if len(d.Layers) != len(cf.RootFS.DiffIDs) {
+		return nil, fmt.Errorf("archive has %d layers but config has %d DiffIDs", len(d.Layers), len(cf.RootFS.DiffIDs))
 	}
-	if len(layers) != len(cf.RootFS.DiffIDs) {
-		return nil, fmt.Errorf("archive has %d layers but config has %d DiffIDs", len(layers), len(cf.RootFS.DiffIDs))
-	}
-	r := newResolved(id.String(), cf)
-	for i, l := range layers {
-		// Uncompressed is the layer as stored when the archive holds tar
-		// files (docker save, podman save), and decompressed when it holds
-		// compressed ones; Decompress passes a plain tar through.
-		r.add(layerSource{diffID: cf.RootFS.DiffIDs[i], open: l.Uncompressed})
+	r := newResolved("sha256:"+sha256Hex(rawCfg), cf)
+	for i, name := range d.Layers {
+		diffID := cf.RootFS.DiffIDs[i]
+		// The member as stored: a tar (docker save, podman save) or a
+		// compressed tar, which Decompress reads alike.
+		open := func() (io.ReadCloser, error) { return openArchiveMember(ref.Path, name) }
+		src := layerSource{diffID: diffID, open: open}
+		if desc, ok := d.LayerSources[diffID]; ok {
+			if src, err = fromDescriptor(diffID, desc, open); err != nil {
+				return nil, err
+			}
+		}
+		r.add(src)
 	}
 	return r, nil
 }

@@ -29,7 +29,7 @@ type Store struct {
 	root string
 
 	// unpack extracts a layer; tests wrap it to count calls.
-	unpack func(r io.Reader, dir string) error
+	unpack func(r io.Reader, dir string) (Unpacked, error)
 	// transport, when set, carries registry traffic (tests keep it on
 	// loopback).
 	transport http.RoundTripper
@@ -121,9 +121,12 @@ func (s *Store) lookup(written string, r Reference, platform string) (*Snapshot,
 }
 
 // snapshotOf builds the snapshot of an image record, each layer stacked
-// once (stackOnce).
+// once (stackOnce), none below the last with an opaque root.
 func (s *Store) snapshotOf(ref string, ir *imageRecord) (*Snapshot, error) {
-	ids := stackOnce(ir.Layers)
+	if ir.StackFrom < 0 || ir.StackFrom > len(ir.Layers) {
+		return nil, fmt.Errorf("looking up %s: image %s: record stacks from layer %d of %d", ref, ir.Digest, ir.StackFrom, len(ir.Layers))
+	}
+	ids := stackOnce(ir.Layers[ir.StackFrom:])
 	lowers := make([]string, 0, len(ids))
 	for _, d := range ids {
 		dir, err := s.layerDir(d)

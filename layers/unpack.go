@@ -18,16 +18,38 @@ import (
 // The layer is written as overlayfs with the userxattr mount option reads
 // it: OCI whiteout files become 0/0 character devices and opaque-directory
 // markers become the user.overlay.opaque xattr. Ownership in the headers is
-// ignored: every file belongs to the unpacking user. Entries that could
+// ignored: every file belongs to the unpacking user. Character and block
+// devices are skipped, never created, and reported in Unpacked: images made
+// by mmdebstrap, debootstrap or `docker import` carry /dev/*, and a run gets
+// nook's own /dev (rootless Podman skips them too). Entries that could
 // escape dir (absolute names, ".." components, hard links to anything but an
-// earlier file of the layer) and device nodes are refused with an
+// earlier file of the layer) and unknown entry types are refused with an
 // *EntryError wrapping ErrUnsafeEntry; the whole unpack fails.
-func Unpack(r io.Reader, dir string) error {
+func Unpack(r io.Reader, dir string) (Unpacked, error) {
 	return unpack(r, dir)
 }
 
+// Unpacked is what Unpack tells about a layer besides its files.
+type Unpacked struct {
+	// Devices counts the character and block devices skipped.
+	Devices int
+	// DeviceNames are the first few of them, as clean paths ("dev/null").
+	DeviceNames []string
+}
+
+// maxDeviceNames bounds Unpacked.DeviceNames.
+const maxDeviceNames = 3
+
+// skipDevice counts a device entry that is not created.
+func (u *Unpacked) skipDevice(name string) {
+	u.Devices++
+	if len(u.DeviceNames) < maxDeviceNames {
+		u.DeviceNames = append(u.DeviceNames, name)
+	}
+}
+
 // ErrUnsafeEntry is wrapped by the *EntryError of an entry that Unpack
-// refuses: a name or link leaving the layer, a device node, an unknown type.
+// refuses: a name or link leaving the layer, an unknown type.
 var ErrUnsafeEntry = errors.New("refused")
 
 // EntryError reports a layer entry that could not be unpacked.
@@ -53,7 +75,7 @@ func (e *EntryError) Unwrap() error { return e.Err }
 func (e *EntryError) Hint() string {
 	switch {
 	case errors.Is(e.Err, ErrUnsafeEntry):
-		return "the image's layer holds an entry that could reach outside the layer or make a device node, which no image needs: use another image, or rebuild this one without that entry"
+		return "the image's layer holds an entry that could reach outside the layer, which no image needs: use another image, or rebuild this one without that entry"
 	case errors.Is(e.Err, syscall.ENOSYS):
 		return "nook needs Linux 5.6 or newer (openat2) to unpack layers safely; check uname -r, or a seccomp filter that blocks openat2"
 	case errors.Is(e.Err, syscall.ENOSPC), errors.Is(e.Err, syscall.EDQUOT):

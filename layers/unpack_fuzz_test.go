@@ -57,7 +57,7 @@ func FuzzUnpack(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := Unpack(bytes.NewReader(stream), dir); err == nil {
+			if _, err := Unpack(bytes.NewReader(stream), dir); err == nil {
 				wantNoDevices(t, dir)
 			}
 			h.wantUntouched(t, before, dir)

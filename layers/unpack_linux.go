@@ -43,12 +43,15 @@ type unpacker struct {
 	// entry is written; dirIndex finds a directory's record by name.
 	dirs     []dirMeta
 	dirIndex map[string]int
+
+	stats   Unpacked        // what the caller learns besides the files
+	devices map[string]bool // the devices skipped, by clean name: hard links to them are skipped too
 }
 
-func unpack(r io.Reader, dir string) error {
+func unpack(r io.Reader, dir string) (Unpacked, error) {
 	root, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("unpacking layer into %s: %w", dir, &os.PathError{Op: "open", Path: dir, Err: err})
+		return Unpacked{}, fmt.Errorf("unpacking layer into %s: %w", dir, &os.PathError{Op: "open", Path: dir, Err: err})
 	}
 	u := &unpacker{
 		root:     root,
@@ -74,24 +77,33 @@ func unpack(r io.Reader, dir string) error {
 		if err != nil && !errors.Is(err, tar.ErrInsecurePath) {
 			// Our own checks judge names; any other error is a broken stream.
 			if last == "" {
-				return fmt.Errorf("unpacking layer into %s: reading tar: %w", dir, err)
+				return u.stats, fmt.Errorf("unpacking layer into %s: reading tar: %w", dir, err)
 			}
-			return fmt.Errorf("unpacking layer into %s: reading tar after entry %q: %w", dir, last, err)
+			return u.stats, fmt.Errorf("unpacking layer into %s: reading tar after entry %q: %w", dir, last, err)
 		}
 		if err := u.entry(hdr, tr); err != nil {
-			return fmt.Errorf("unpacking layer into %s: %w", dir, err)
+			return u.stats, fmt.Errorf("unpacking layer into %s: %w", dir, err)
 		}
 		last = hdr.Name
 	}
 	if err := u.finishDirs(); err != nil {
-		return fmt.Errorf("unpacking layer into %s: %w", dir, err)
+		return u.stats, fmt.Errorf("unpacking layer into %s: %w", dir, err)
 	}
 	// The end-of-archive blocks may be followed by padding: the DiffID
 	// covers it too.
 	if _, err := io.CopyBuffer(io.Discard, r, u.buf); err != nil {
-		return fmt.Errorf("unpacking layer into %s: reading to the end of the stream: %w", dir, err)
+		return u.stats, fmt.Errorf("unpacking layer into %s: reading to the end of the stream: %w", dir, err)
 	}
-	return nil
+	return u.stats, nil
+}
+
+// skipDevice counts a device entry, which is not created.
+func (u *unpacker) skipDevice(name string) {
+	u.stats.skipDevice(name)
+	if u.devices == nil {
+		u.devices = map[string]bool{}
+	}
+	u.devices[name] = true
 }
 
 func (u *unpacker) close() {
@@ -129,10 +141,12 @@ func (u *unpacker) entry(hdr *tar.Header, tr *tar.Reader) error {
 	case tar.TypeReg, tar.TypeCont, tar.TypeGNUSparse, tar.TypeDir, tar.TypeSymlink, tar.TypeLink, tar.TypeFifo:
 	case tar.TypeChar:
 		if hdr.Devmajor != 0 || hdr.Devminor != 0 {
-			return refuse(hdr, fmt.Sprintf("character device %d/%d", hdr.Devmajor, hdr.Devminor))
+			u.skipDevice(name)
+			return nil
 		}
 	case tar.TypeBlock:
-		return refuse(hdr, fmt.Sprintf("block device %d/%d", hdr.Devmajor, hdr.Devminor))
+		u.skipDevice(name)
+		return nil
 	default:
 		return refuse(hdr, fmt.Sprintf("unsupported entry type %q", hdr.Typeflag))
 	}
@@ -153,6 +167,10 @@ func (u *unpacker) entry(hdr *tar.Header, tr *tar.Reader) error {
 		// at most), never something a hard link may share.
 		if last := hdr.Linkname[strings.LastIndexByte(hdr.Linkname, '/')+1:]; target == "" || last == "" || last == "." {
 			return refuse(hdr, fmt.Sprintf("hard link to directory %q", hdr.Linkname))
+		}
+		if u.devices[target] {
+			u.skipDevice(name) // another name of a device
+			return nil
 		}
 	}
 
@@ -391,7 +409,7 @@ func (u *unpacker) hardlink(hdr *tar.Header, pfd int, parent, base, target strin
 }
 
 // mknod creates a FIFO, or the 0/0 character device that overlayfs reads as
-// a whiteout (entry checks refused every other device).
+// a whiteout (entry skipped every other device).
 func (u *unpacker) mknod(hdr *tar.Header, pfd int, base string) error {
 	mode := uint32(hdr.Mode) & 0o7777
 	typ := uint32(unix.S_IFIFO)

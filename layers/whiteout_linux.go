@@ -48,3 +48,26 @@ func (u *unpacker) opaque(hdr *tar.Header, parent string) error {
 	}
 	return nil
 }
+
+// stackFrom is the index of the lowest of the layers (DiffIDs, bottom
+// first, all in the store) that a run must stack: the topmost one whose
+// root directory is opaque hides everything below it (OCI image spec,
+// "Opaque Whiteout"), which overlayfs would not do for a lower layer's
+// root; 0 when there is none.
+func (s *Store) stackFrom(layers []string) (int, error) {
+	buf := make([]byte, 1)
+	for i := len(layers) - 1; i > 0; i-- {
+		dir, err := s.layerDir(layers[i])
+		if err != nil {
+			return 0, err
+		}
+		n, err := unix.Lgetxattr(dir, overlayOpaqueXattr, buf)
+		switch {
+		case err == nil && n == 1 && buf[0] == 'y':
+			return i, nil
+		case err != nil && err != unix.ENODATA && err != unix.ENOTSUP && err != unix.ERANGE:
+			return 0, fmt.Errorf("reading %s of layer %s: %w", overlayOpaqueXattr, layers[i], err)
+		}
+	}
+	return 0, nil
+}

@@ -23,6 +23,7 @@ type progressBar struct {
 	done   map[string]int64 // bytes read per layer
 	ready  int              // layers cached or done
 	drawn  time.Time
+	ended  bool // the last state is on its own line: what follows (notices, steps) starts a line of its own
 }
 
 func newProgressBar(w io.Writer) *progressBar {
@@ -47,12 +48,18 @@ func (b *progressBar) update(p layers.Progress) {
 		}
 		b.ready++
 	}
+	if b.ended {
+		return
+	}
 	// Redraw at most every 100 ms, and always when a layer completes.
 	if p.Phase == layers.PhaseFetching && time.Since(b.drawn) < 100*time.Millisecond {
 		return
 	}
 	b.drawn = time.Now()
 	b.draw()
+	if b.layers > 0 && b.ready >= b.layers {
+		b.finish()
+	}
 }
 
 func (b *progressBar) draw() {
@@ -71,9 +78,10 @@ func (b *progressBar) draw() {
 
 // finish leaves the last state on its own line.
 func (b *progressBar) finish() {
-	if !b.drawn.IsZero() {
+	if !b.drawn.IsZero() && !b.ended {
 		fmt.Fprintln(b.out)
 	}
+	b.ended = true
 }
 
 func sizes(got, total int64) string {

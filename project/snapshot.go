@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"slices"
 	"syscall"
+	"time"
 
 	"github.com/nookenv/nook/build"
 	"github.com/nookenv/nook/env"
@@ -79,7 +80,9 @@ type BuildOptions struct {
 	lockOptional bool
 }
 
-// buildEnv builds e's environment and writes nook.lock when it changed.
+// buildEnv builds e's environment and writes nook.lock as soon as an entry
+// of it changes (the image's, the packages'), so that a build that fails
+// later keeps them.
 // user is the user config when already loaded (nil: load it). Steps'
 // output and pull progress go to progress.
 func buildEnv(ctx context.Context, store *layers.Store, e *env.Env, lock *layers.Lock, user *env.UserConfig, f BuildOptions, progress io.Writer) (*build.Result, error) {
@@ -94,17 +97,23 @@ func buildEnv(ctx context.Context, store *layers.Store, e *env.Env, lock *layers
 			return nil, err
 		}
 	}
+	stall, err := pullStallTimeout()
+	if err != nil {
+		return nil, err
+	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	b := &build.Builder{
-		Store:      store,
-		Pull:       layers.PullOptions{Registries: registries(user)},
-		IDMap:      user.IDMap,
-		Update:     f.Update,
-		Offline:    f.Offline,
-		Out:        progress,
-		ResolvConf: hostResolvConf(),
-		Remove:     removeBuildDir,
+		Store:        store,
+		Pull:         layers.PullOptions{Registries: registries(user), StallTimeout: stall},
+		IDMap:        user.IDMap,
+		Update:       f.Update,
+		Offline:      f.Offline,
+		Out:          progress,
+		ResolvConf:   hostResolvConf(),
+		Remove:       removeBuildDir,
+		LockPath:     build.LockPath(e),
+		LockOptional: f.lockOptional,
 	}
 	if bar := newProgressBar(progress); bar != nil {
 		b.Pull.Progress = bar.update
@@ -116,14 +125,6 @@ func buildEnv(ctx context.Context, store *layers.Store, e *env.Env, lock *layers
 			return nil, errors.Join(err, ctx.Err())
 		}
 		return nil, err
-	}
-	if res.LockChanged && res.Lock != nil {
-		if err := res.Lock.Write(build.LockPath(e)); err != nil {
-			if !f.lockOptional {
-				return nil, err
-			}
-			fmt.Fprintf(progress, "nook: warning: %v\n", err)
-		}
 	}
 	return res, nil
 }
@@ -141,4 +142,22 @@ func registries(u *env.UserConfig) map[string]layers.Registry {
 // under the full id map may hold files of subordinate ids.
 func removeBuildDir(path string) error {
 	return rootless.RemoveAll(path)
+}
+
+// stallTimeoutVar names the environment variable that sets how long a
+// registry may send nothing before a pull gives up on it.
+const stallTimeoutVar = "NOOK_PULL_STALL_TIMEOUT"
+
+// pullStallTimeout is the stall timeout $NOOK_PULL_STALL_TIMEOUT sets;
+// zero means layers.DefaultStallTimeout.
+func pullStallTimeout() (time.Duration, error) {
+	v := os.Getenv(stallTimeoutVar)
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, usageError{msg: fmt.Sprintf("%s=%q: not a positive duration", stallTimeoutVar, v), hint: "for example NOOK_PULL_STALL_TIMEOUT=5m"}
+	}
+	return d, nil
 }

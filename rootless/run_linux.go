@@ -53,6 +53,16 @@ func Run(ctx context.Context, spec *Spec, stdio Stdio) (int, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 
+	if spec.NewNet && spec.Outbound {
+		// Before the command starts, the namespace gets its outbound link.
+		o.afterStart = func(pid int) (func(), error) {
+			s, err := startSlirpFor(pid)
+			if err != nil {
+				return nil, err
+			}
+			return func() { _ = s.stop() }, nil
+		}
+	}
 	return superviseStart(ctx, spec, stdio, func(cgroup *os.File) (initProcess, <-chan startMessage, <-chan initEnd, error) {
 		o.cgroup = cgroup
 		init, err := startInit(spec, stdio, o)
@@ -98,6 +108,11 @@ type initOptions struct {
 	// nook-init is moved into it before it gets its spec, so before it
 	// starts the command.
 	cgroup *os.File
+	// afterStart, when set, is called once nook-init runs in its
+	// namespaces (id map written) and before it gets its spec, so before
+	// the command starts; what it returns is called once nook-init has
+	// ended. Its error ends nook-init.
+	afterStart func(pid int) (done func(), err error)
 }
 
 // localInit is nook-init as a child of this process.
@@ -174,6 +189,20 @@ func startInit(spec *Spec, stdio Stdio, o initOptions) (*localInit, error) {
 		statusR.Close()
 		return nil, err
 	}
+	afterEnd := func() {}
+	if o.afterStart != nil {
+		done, err := o.afterStart(cmd.Process.Pid)
+		if err != nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			if gate != nil {
+				gate.Close()
+			}
+			statusR.Close()
+			return nil, err
+		}
+		afterEnd = done
+	}
 	// A failed write (the init died early) shows in its exit and message.
 	_, _ = specW.Write(payload)
 	specW.Close()
@@ -190,6 +219,7 @@ func startInit(spec *Spec, stdio Stdio, o initOptions) (*localInit, error) {
 	exited := make(chan initEnd, 1)
 	go func() {
 		err := cmd.Wait()
+		afterEnd()
 		if gate != nil {
 			gate.Close()
 		}

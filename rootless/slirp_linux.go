@@ -43,9 +43,9 @@ func startSlirp(ns *os.File, log io.Writer) (*slirp, string) {
 		return nil, r.Problem + ": " + loopbackOnly
 	}
 	// Confined where it can be, as rootlesskit does, and plain otherwise.
-	s, err := runSlirp(path, ns, log, slirpConfinement()...)
+	s, err := runSlirp(path, ns, nil, log, slirpConfinement()...)
 	if err != nil {
-		s, err = runSlirp(path, ns, log)
+		s, err = runSlirp(path, ns, nil, log)
 	}
 	if err != nil {
 		return nil, fmt.Sprintf("%v: %s", err, loopbackOnly)
@@ -88,6 +88,44 @@ func OutboundRefusal(lookPath func(string) (string, error), tun string) (string,
 	return path, r
 }
 
+// OutboundUnavailable says why Spec.Outbound cannot work here (slirp4netns
+// is not installed, /dev/net/tun does not open), or is "".
+func OutboundUnavailable() string {
+	if _, r := OutboundRefusal(exec.LookPath, tunDevice); r != nil {
+		return r.Problem
+	}
+	return ""
+}
+
+// OutboundResolvConf is /etc/resolv.conf for a network with outbound
+// traffic through slirp4netns: its DNS forwarder.
+func OutboundResolvConf() []byte { return []byte(slirpResolvConf) }
+
+// startSlirpFor runs slirp4netns for the network namespace of process pid,
+// joining its user namespace first (the namespace belongs to it), and
+// waits until the namespace is configured.
+func startSlirpFor(pid int) (*slirp, error) {
+	path, r := OutboundRefusal(exec.LookPath, tunDevice)
+	if r != nil {
+		return nil, errors.New(r.Problem)
+	}
+	userns, err := os.Open(fmt.Sprintf("/proc/%d/ns/user", pid))
+	if err != nil {
+		return nil, fmt.Errorf("opening the user namespace of %d for slirp4netns: %w", pid, err)
+	}
+	defer userns.Close()
+	netns, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", pid))
+	if err != nil {
+		return nil, fmt.Errorf("opening the network namespace of %d for slirp4netns: %w", pid, err)
+	}
+	defer netns.Close()
+	s, err := runSlirp(path, netns, userns, io.Discard, slirpConfinement()...)
+	if err != nil {
+		s, err = runSlirp(path, netns, userns, io.Discard)
+	}
+	return s, err
+}
+
 // slirpConfinement are the options that confine slirp4netns: a seccomp
 // filter, and a sandbox (a mount namespace holding little but /etc and
 // /run) unless /etc/resolv.conf leads outside those two, where the sandbox
@@ -101,9 +139,11 @@ func slirpConfinement() []string {
 	return opts
 }
 
-// runSlirp starts slirp4netns at path, with extra options, and waits until
-// it reports the namespace configured on its ready descriptor, or ends.
-func runSlirp(path string, ns *os.File, log io.Writer, extra ...string) (*slirp, error) {
+// runSlirp starts slirp4netns at path for the network namespace ns (of
+// the user namespace userns, which slirp4netns joins first, when not nil),
+// with extra options, and waits until it reports the namespace configured
+// on its ready descriptor, or ends.
+func runSlirp(path string, ns, userns *os.File, log io.Writer, extra ...string) (*slirp, error) {
 	exitR, exitW, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("making slirp4netns's exit pipe: %w", err)
@@ -125,13 +165,18 @@ func runSlirp(path string, ns *os.File, log io.Writer, extra ...string) (*slirp,
 		"--ready-fd=4",
 		"--netns-type=path",
 	}
+	files := []*os.File{exitR, readyW, ns} // 3, 4, 5
+	if userns != nil {
+		args = append(args, "--userns-path=/proc/self/fd/6")
+		files = append(files, userns)
+	}
 	args = append(append(args, extra...), "/proc/self/fd/5", "tap0")
 	cmd := &exec.Cmd{
 		Path:       path,
 		Args:       args,
 		Stdout:     log,
 		Stderr:     io.MultiWriter(log, stderr),
-		ExtraFiles: []*os.File{exitR, readyW, ns}, // 3, 4, 5
+		ExtraFiles: files,
 	}
 	err = cmd.Start()
 	exitR.Close()

@@ -19,8 +19,14 @@ type Spec struct {
 	Plan     *mounts.Plan `json:"plan"` // nil: no mounts, the command runs on the host's root (tests)
 	Process  Process      `json:"process"`
 	Hostname string       `json:"hostname"`
-	NewNet   bool         `json:"newNet"`         // new network namespace with loopback up (network "private" or "none"); Pod.Run: the pod's
-	Role     string       `json:"role,omitempty"` // the role's name, recorded in the pod's state (pod.json) for ps
+	NewNet   bool         `json:"newNet"` // new network namespace with loopback up (network "private" or "none"); Pod.Run: the pod's
+	// Outbound, with NewNet, gives Run's new network namespace outbound
+	// traffic through slirp4netns (the host's loopback unreachable, DNS
+	// on 10.0.2.3: OutboundResolvConf), set up before the command starts;
+	// Run fails when slirp4netns cannot (OutboundUnavailable says why
+	// beforehand). Build steps use it; the pod has its own.
+	Outbound bool   `json:"-"`
+	Role     string `json:"role,omitempty"` // the role's name, recorded in the pod's state (pod.json) for ps
 
 	// NetNS, when set, is the descriptor number (in nook-init) of the
 	// pod's network namespace: nook-init joins it before it starts the

@@ -14,7 +14,9 @@ func newBuildCmd(g *globals) *cobra.Command {
 		Long: "Build the project's environment: the image, one layer of OS packages and one layer per\n" +
 			"setup step, each cached in the store by the content it depends on. nook.lock pins the\n" +
 			"image's digest and the packages' versions; it is written when missing and used as it is\n" +
-			"otherwise. Step output is prefixed [N/M]; a failing step ends nook with status 125.",
+			"otherwise. Step output is prefixed [N/M]; a failing step ends nook with status 125.\n" +
+			"NOOK_PULL_STALL_TIMEOUT (default 1m) is how long a registry may send nothing before\n" +
+			"a pull gives up on it.",
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if f.Update && f.Offline {

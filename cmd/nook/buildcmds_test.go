@@ -33,11 +33,14 @@ func init() {
 //
 //	[debian]   the Debian test image can be made (mmdebstrap)
 //	[fullmap]  the user has subordinate ids and newuidmap/newgidmap
+//	[slirp]    slirp4netns can run here (build steps get a network of their own)
 func scriptCondition(cond string) (bool, error) {
 	ci := os.Getenv("CI") != ""
 	switch cond {
 	case "debian":
 		return ci || testimage.DebianAvailable() == "", nil
+	case "slirp":
+		return ci || rootless.OutboundUnavailable() == "", nil
 	case "fullmap":
 		_, _, err := rootless.SubIDs()
 		return ci || err == nil, nil

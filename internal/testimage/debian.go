@@ -1,7 +1,6 @@
 package testimage
 
 import (
-	"archive/tar"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/klauspost/compress/gzip"
@@ -23,8 +23,9 @@ import (
 // DebianSuite is the Debian release of the Debian test image.
 const DebianSuite = "bookworm"
 
-// debianLayer is the cached, gzipped layer of the Debian test image.
-const debianLayer = "debian-" + DebianSuite + "-apt.tar.gz"
+// debianLayer is the cached, gzipped layer of the Debian test image: the
+// tarball mmdebstrap writes, as it is (device nodes under /dev included).
+const debianLayer = "debian-" + DebianSuite + "-apt-mmdebstrap.tar.gz"
 
 // DebianAvailable reports why the Debian test image cannot be made here, or
 // "" when it can: it needs mmdebstrap (and, the first time, subordinate ids
@@ -50,12 +51,25 @@ func CacheDir() (string, error) {
 }
 
 // Debian returns a real Debian image (DebianSuite, mmdebstrap's "apt"
-// variant: essential packages and apt) with one layer. The first call on a
-// machine runs `mmdebstrap --mode=unshare --variant=apt`, which downloads
-// from Debian's mirror, and caches the layer under CacheDir; a file lock
-// makes concurrent test binaries build it once. Device nodes under /dev,
-// which nook's unpacker refuses (nook provides its own /dev), are left out.
+// variant: essential packages and apt) with one layer: the root filesystem
+// exactly as mmdebstrap makes it, its /dev nodes included, as images made
+// by mmdebstrap, debootstrap or `docker import` carry them. The first call
+// on a machine runs `mmdebstrap --mode=unshare --variant=apt`, which
+// downloads from Debian's mirror, and caches the layer under CacheDir; a
+// file lock makes concurrent test binaries build it once. Within a process
+// the image (its digests computed once) is made once.
 func Debian() (v1.Image, error) {
+	debianOnce.Do(func() { debianImage, debianErr = debian() })
+	return debianImage, debianErr
+}
+
+var (
+	debianOnce  sync.Once
+	debianImage v1.Image
+	debianErr   error
+)
+
+func debian() (v1.Image, error) {
 	if why := DebianAvailable(); why != "" {
 		return nil, errors.New(why)
 	}
@@ -98,7 +112,7 @@ func Debian() (v1.Image, error) {
 }
 
 // makeDebianLayer runs mmdebstrap into a temporary tarball in dir and
-// writes its entries, without device nodes, gzipped, to layerPath.
+// writes it, gzipped, to layerPath.
 func makeDebianLayer(dir, layerPath string) error {
 	raw := filepath.Join(dir, fmt.Sprintf("debian-%s.%d.tar", DebianSuite, os.Getpid()))
 	defer os.Remove(raw)
@@ -122,7 +136,7 @@ func makeDebianLayer(dir, layerPath string) error {
 		out.Close()
 		return err
 	}
-	err = copyWithoutDevices(tar.NewWriter(zw), tar.NewReader(in))
+	_, err = io.Copy(zw, in)
 	if cerr := zw.Close(); err == nil {
 		err = cerr
 	}
@@ -133,27 +147,4 @@ func makeDebianLayer(dir, layerPath string) error {
 		return fmt.Errorf("writing the Debian layer %s: %w", tmp, err)
 	}
 	return os.Rename(tmp, layerPath)
-}
-
-// copyWithoutDevices copies every entry of r but character and block
-// devices to w and closes w.
-func copyWithoutDevices(w *tar.Writer, r *tar.Reader) error {
-	for {
-		hdr, err := r.Next()
-		if err == io.EOF {
-			return w.Close()
-		}
-		if err != nil {
-			return err
-		}
-		if hdr.Typeflag == tar.TypeChar || hdr.Typeflag == tar.TypeBlock {
-			continue
-		}
-		if err := w.WriteHeader(hdr); err != nil {
-			return err
-		}
-		if _, err := io.Copy(w, r); err != nil {
-			return err
-		}
-	}
 }

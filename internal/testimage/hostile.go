@@ -26,7 +26,7 @@ func Hostile(outside string) (map[string]v1.Image, error) {
 		"symlink-same-layer": {Tar(Symlink("escape", outside), File("escape/symlink", "pwned\n"))},
 		// A hard link to a host file, then a write to it.
 		"hardlink": {Tar(Hardlink("passwd", outside+"/secret"), File("passwd", "pwned\n"))},
-		// A device node: the host's disk.
+		// A device node (the host's disk): skipped, never created.
 		"device": {Tar(Entry{Name: "disk", Type: tar.TypeBlock, Mode: 0o666, Devmajor: 8, Devminor: 0})},
 	}
 	base, err := BusyboxLayers()

@@ -134,3 +134,27 @@ func busybox() ([]byte, []string, error) {
 	applets := slices.DeleteFunc(strings.Fields(string(list)), func(a string) bool { return a == "busybox" })
 	return bin, applets, nil
 }
+
+// OpaqueRoot returns an image whose second layer starts afresh: an opaque
+// whiteout at its root (".wh..wh..opq" in /) hides everything the first
+// layer (the busybox image's, with /lower and /etc/passwd) holds, and it
+// brings its own /bin/busybox with its applets and /fresh.txt.
+func OpaqueRoot() (v1.Image, error) {
+	layers, err := BusyboxLayers()
+	if err != nil {
+		return nil, err
+	}
+	bin, applets, err := busybox()
+	if err != nil {
+		return nil, err
+	}
+	top := []Entry{
+		{Name: ".wh..wh..opq", Mode: 0o644},
+		Dir("bin"), {Name: "bin/busybox", Body: bin, Mode: 0o755},
+		File("fresh.txt", "fresh\n"),
+	}
+	for _, applet := range applets {
+		top = append(top, Symlink("bin/"+applet, "busybox"))
+	}
+	return Image(layers[0], Tar(top...))
+}
