@@ -310,9 +310,22 @@ func (s *podServer) serveRun(c *net.UnixConn, run *podRun, files []*os.File) {
 	// this goroutine on its thread until the init is gone.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	// The role is in pod.json before its command starts, so that whoever
+	// it talks to (nook ps, another project's port check) finds it there.
+	added := 0
+	o.afterStart = func(pid int) (func(), error) {
+		if err := s.state.add(podRole{Role: spec.Role, Pid: pid, Ports: ports}); err != nil {
+			log.Print(err)
+		}
+		added = pid
+		return func() {}, nil
+	}
 	init, err := startInit(spec, Stdio{In: files[0], Out: files[1], Err: files[2]}, o)
 	if err != nil {
 		remove()
+		if added != 0 {
+			_ = s.state.remove(added)
+		}
 		if o.cgroup != nil && errors.Is(err, syscall.EACCES) {
 			err = &limitsError{err: err, hint: "the pod started in a cgroup from which it may not move processes there (from another login session?): " +
 				"stop the project's roles (`nook stop`) so that the next run starts a new pod"}
@@ -323,9 +336,6 @@ func (s *podServer) serveRun(c *net.UnixConn, run *podRun, files []*os.File) {
 	closeFiles(files) // the init has them: the client sees EOF when the role is done
 	files = nil
 	pid := init.cmd.Process.Pid
-	if err := s.state.add(podRole{Role: spec.Role, Pid: pid, Ports: ports}); err != nil {
-		log.Print(err)
-	}
 	status, ok := s.relay(c, init)
 	// Its ports free, then gone from pod.json, before the client learns
 	// that the role has ended.
