@@ -35,12 +35,9 @@ type slirp struct {
 // fails to configure the namespace: the pod then has loopback only.
 func startSlirp(ns *os.File, log io.Writer) (*slirp, string) {
 	const loopbackOnly = "roles have loopback only, no outbound network"
-	path, r := OutboundRefusal(exec.LookPath, tunDevice)
-	switch {
-	case r != nil && path == "":
-		return nil, r.Problem + ": " + loopbackOnly + " (install the slirp4netns package)"
-	case r != nil:
-		return nil, r.Problem + ": " + loopbackOnly
+	path, why := slirpBinary()
+	if why != "" {
+		return nil, why + ": " + loopbackOnly
 	}
 	// Confined where it can be, as rootlesskit does, and plain otherwise.
 	s, err := runSlirp(path, ns, nil, log, slirpConfinement()...)
@@ -91,10 +88,20 @@ func OutboundRefusal(lookPath func(string) (string, error), tun string) (string,
 // OutboundUnavailable says why Spec.Outbound cannot work here (slirp4netns
 // is not installed, /dev/net/tun does not open), or is "".
 func OutboundUnavailable() string {
-	if _, r := OutboundRefusal(exec.LookPath, tunDevice); r != nil {
-		return r.Problem
+	_, why := slirpBinary()
+	return why
+}
+
+// slirpBinary is slirp4netns's path, or why it cannot run here.
+func slirpBinary() (path, why string) {
+	path, r := OutboundRefusal(exec.LookPath, tunDevice)
+	switch {
+	case r != nil && path == "":
+		return "", r.Problem + " (install the slirp4netns package)"
+	case r != nil:
+		return "", r.Problem
 	}
-	return ""
+	return path, ""
 }
 
 // OutboundResolvConf is /etc/resolv.conf for a network with outbound
@@ -105,9 +112,9 @@ func OutboundResolvConf() []byte { return []byte(slirpResolvConf) }
 // joining its user namespace first (the namespace belongs to it), and
 // waits until the namespace is configured.
 func startSlirpFor(pid int) (*slirp, error) {
-	path, r := OutboundRefusal(exec.LookPath, tunDevice)
-	if r != nil {
-		return nil, errors.New(r.Problem)
+	path, why := slirpBinary()
+	if why != "" {
+		return nil, errors.New(why)
 	}
 	userns, err := os.Open(fmt.Sprintf("/proc/%d/ns/user", pid))
 	if err != nil {
