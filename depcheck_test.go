@@ -33,6 +33,7 @@ var allowed = map[string][]string{
 	"build":              {"env", "layers", "mounts", "rootless"},
 	"runstate":           {},
 	"project":            {"env", "layers", "build", "mounts", "rootless", "runstate", "supervise", "watch"},
+	"export":             {"env", "layers", "project", "rootless", "watch"},
 }
 
 func TestImportDirection(t *testing.T) {

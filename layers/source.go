@@ -178,8 +178,11 @@ func fromImage(ref Reference, img v1.Image, want v1.Hash) (*resolved, error) {
 		return nil, fmt.Errorf("pulling %s: %w", ref, err)
 	}
 	r := newResolved(want.String(), cf)
+	r.record.Source = ref.String()
 	for i, l := range layers {
-		r.add(layerSource{diffID: cf.RootFS.DiffIDs[i], digest: m.Layers[i].Digest, size: m.Layers[i].Size, open: l.Compressed})
+		d := m.Layers[i]
+		r.add(layerSource{diffID: cf.RootFS.DiffIDs[i], digest: d.Digest, size: d.Size, open: l.Compressed})
+		r.record.Blobs = append(r.record.Blobs, Blob{Digest: d.Digest.String(), Size: d.Size, MediaType: string(d.MediaType)})
 	}
 	return r, nil
 }

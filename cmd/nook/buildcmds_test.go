@@ -32,6 +32,7 @@ func init() {
 //
 //	[debian]   the Debian test image can be made (mmdebstrap)
 //	[fullmap]  the user has subordinate ids and newuidmap/newgidmap
+//	[podman]   podman and runc are installed, to check exports
 func scriptCondition(cond string) (bool, error) {
 	ci := os.Getenv("CI") != ""
 	switch cond {
@@ -40,6 +41,8 @@ func scriptCondition(cond string) (bool, error) {
 	case "fullmap":
 		_, _, err := rootless.SubIDs()
 		return ci || err == nil, nil
+	case "podman":
+		return ci || podmanAvailable() == "", nil
 	}
 	return false, fmt.Errorf("unknown condition %q", cond)
 }

@@ -13,14 +13,16 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/nookenv/nook/export"
 	"github.com/nookenv/nook/rootless"
 )
 
 func main() {
 	// The one place that decides whether this process is nook or nook
 	// re-executed: nook's init (rootless.Run, inside the new namespaces), a
-	// project's pod (rootless.JoinPod), or the removal of a tree owned by
-	// subordinate ids (rootless.RemoveAll).
+	// project's pod (rootless.JoinPod), the removal of a tree owned by
+	// subordinate ids (rootless.RemoveAll), or the reading of a layer as
+	// the role sees it (export).
 	switch filepath.Base(os.Args[0]) {
 	case "nook-init":
 		rootless.Init()
@@ -28,6 +30,8 @@ func main() {
 		rootless.PodMain()
 	case rootless.RemoveName:
 		rootless.RemoveMain()
+	case export.LayerTarName:
+		export.LayerTarMain()
 	}
 	os.Exit(Main())
 }

@@ -43,6 +43,7 @@ func Main() int {
 		newImagesCmd(),
 		newGCCmd(),
 		newVolumeCmd(g),
+		newExportCmd(g),
 	)
 	if err := root.Execute(); err != nil {
 		return report(os.Stderr, err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/nookenv/nook/export"
 	"github.com/nookenv/nook/internal/testimage"
 	"github.com/nookenv/nook/rootless"
 )
@@ -22,6 +23,7 @@ func TestMain(m *testing.M) {
 		"nook-init":         rootless.Init,
 		"nook-pod":          rootless.PodMain,
 		rootless.RemoveName: rootless.RemoveMain,
+		export.LayerTarName: export.LayerTarMain,
 		"udpecho":           udpEchoMain,
 	})
 }
