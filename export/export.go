@@ -310,12 +310,15 @@ func (x *exporter) imageName(img *Image, key string, first bool) (name.Tag, erro
 		return name.Tag{}, usageError{msg: fmt.Sprintf("%s %s: %v", flag, s, err), hint: "name the image as REGISTRY/REPOSITORY:TAG"}
 	}
 	if !first {
-		repo := t.Context().Name() + "-" + dnsLabel(key)
-		if t, err = name.NewTag(repo+":"+t.TagStr(), opts...); err != nil {
-			return name.Tag{}, err
-		}
+		return otherEnvironmentName(t, key, opts...)
 	}
 	return t, nil
+}
+
+// otherEnvironmentName is the name of the image of the environment key
+// when t names the exported role's: "-KEY" after t's repository, same tag.
+func otherEnvironmentName(t name.Tag, key string, opts ...name.Option) (name.Tag, error) {
+	return name.NewTag(t.Context().Name()+"-"+dnsLabel(key)+":"+t.TagStr(), opts...)
 }
 
 // exportedRole is the role named, else the first long-running role, else

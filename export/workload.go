@@ -108,13 +108,14 @@ func envDelta(img RoleImage, role *env.Role) [][2]string {
 	return out
 }
 
-var notDNS = regexp.MustCompile(`[^a-z0-9-]+`)
+var notDNS = regexp.MustCompile(`[^a-z0-9]+`)
 
 // dnsLabel turns s into an RFC 1123 label, as Kubernetes names and
 // container names must be: lower case, letters, digits and '-', at most
 // 63 characters, starting and ending with a letter or digit.
 func dnsLabel(s string) string {
-	s = notDNS.ReplaceAllString(strings.ToLower(s), "-")
+	s = notDNS.ReplaceAllString(strings.ToLower(s), "-") // runs of anything else, '-' included, become one '-'
+
 	s = strings.Trim(s, "-")
 	if len(s) > 63 {
 		s = strings.TrimRight(s[:63], "-")

@@ -6,12 +6,17 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/nookenv/nook/internal/testimage"
 )
 
 // The fixtures of the export scripts (export_*.txtar).
@@ -41,48 +46,81 @@ func podmanAvailable() string {
 	return ""
 }
 
+// scriptRegistries holds each script's registry (see "registry"), by
+// script.
+var scriptRegistries sync.Map
+
+// uploadsSeen is the registry's upload count at each script's last
+// blobuploads.
+var uploadsSeen sync.Map
+
 var exportCommands = map[string]func(ts *testscript.TestScript, neg bool, args []string){
 	// podman ARGS...: run podman with a storage, configuration and run
 	// directory of the script's own (under $WORK/podman), removed with
 	// `podman system reset` when the script ends. Guard it with [podman].
 	"podman": func(ts *testscript.TestScript, neg bool, args []string) {
-		base := ts.MkAbs("podman")
+		base := filepath.Join(ts.Getenv("WORK"), "podman")
 		if _, err := os.Stat(base); err != nil {
 			for _, d := range []string{"run", "data", "config/containers"} {
 				ts.Check(os.MkdirAll(filepath.Join(base, d), 0o700))
 			}
 			ts.Check(os.WriteFile(filepath.Join(base, "config/containers/containers.conf"), []byte(podmanConf), 0o644))
-			ts.Defer(func() {
-				cmd := exec.Command("podman", "system", "reset", "--force")
-				cmd.Env = podmanEnv(ts, base)
-				if out, err := cmd.CombinedOutput(); err != nil {
-					ts.Logf("podman system reset: %v\n%s", err, out)
-				}
-			})
+			ts.Defer(func() { resetPodman(ts, base) })
 		}
+		// Files, not pipes: podman leaves processes behind (conmon, the
+		// rootless network) that would hold a pipe open.
+		stdout, err := os.CreateTemp("", "podman-stdout-")
+		ts.Check(err)
+		defer os.Remove(stdout.Name())
+		stderr, err := os.CreateTemp("", "podman-stderr-")
+		ts.Check(err)
+		defer os.Remove(stderr.Name())
 		cmd := exec.Command("podman", args...)
 		cmd.Env = podmanEnv(ts, base)
 		cmd.Dir = ts.Getenv("PWD")
-		var stdout, stderr strings.Builder
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		ts.Stdout().Write([]byte(stdout.String()))
-		ts.Stderr().Write([]byte(stderr.String()))
+		cmd.Stdout, cmd.Stderr = stdout, stderr
+		err = cmd.Run()
+		stdout.Close()
+		stderr.Close()
+		out, _ := os.ReadFile(stdout.Name())
+		errOut, _ := os.ReadFile(stderr.Name())
+		ts.Stdout().Write(out)
+		ts.Stderr().Write(errOut)
 		if (err != nil) != neg {
-			ts.Fatalf("podman %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+			ts.Fatalf("podman %s: %v\n%s", strings.Join(args, " "), err, errOut)
 		}
 	},
-	// registrydigest REF: print the manifest digest the registry serves
-	// for REF.
+	// blobuploads: print how many blobs were uploaded to the script's
+	// registry since the last blobuploads (or its start).
+	"blobuploads": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 0 {
+			ts.Fatalf("usage: blobuploads")
+		}
+		r, ok := scriptRegistries.Load(ts)
+		if !ok {
+			ts.Fatalf("no registry: run \"registry\" first")
+		}
+		n := r.(*testimage.Registry).Uploads()
+		last, _ := uploadsSeen.Swap(ts, n)
+		if last != nil {
+			n -= last.(int64)
+		}
+		fmt.Fprintln(ts.Stdout(), n)
+	},
+	// registrydigest REF [FILE]: print the manifest digest the registry serves
+	// for REF; with FILE, fail unless FILE holds it.
 	"registrydigest": func(ts *testscript.TestScript, neg bool, args []string) {
-		if neg || len(args) != 1 {
-			ts.Fatalf("usage: registrydigest REF")
+		if neg || len(args) < 1 || len(args) > 2 {
+			ts.Fatalf("usage: registrydigest REF [FILE]")
 		}
 		ref, err := name.ParseReference(args[0])
 		ts.Check(err)
 		desc, err := remote.Head(ref)
 		ts.Check(err)
 		fmt.Fprintln(ts.Stdout(), desc.Digest)
+		if len(args) == 2 && !strings.Contains(ts.ReadFile(args[1]), desc.Digest.String()) {
+			ts.Fatalf("%s does not name %s's digest %s", args[1], args[0], desc.Digest)
+		}
 	},
 	// layoutdigest DIR: print the manifest digest of each image of the OCI
 	// layout DIR, one a line.
@@ -124,6 +162,22 @@ var exportCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 		ts.Check(err)
 		fmt.Fprintln(ts.Stdout(), string(b))
 	},
+}
+
+// resetPodman removes what the script's podman made (its storage holds
+// files of subordinate ids that the script's clean-up could not remove)
+// and ends its pause process.
+func resetPodman(ts *testscript.TestScript, base string) {
+	cmd := exec.Command("podman", "system", "reset", "--force")
+	cmd.Env = podmanEnv(ts, base)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		ts.Logf("podman system reset: %v\n%s", err, out)
+	}
+	if b, err := os.ReadFile(filepath.Join(base, "run/libpod/tmp/pause.pid")); err == nil {
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 1 {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
 }
 
 // podmanEnv is the environment of the scripts' podman: its own
