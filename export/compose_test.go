@@ -2,7 +2,9 @@ package export
 
 import (
 	"context"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -136,5 +138,33 @@ func TestComposeOwnerDependsOnAOneShotRole(t *testing.T) {
 	web, _ := p.GetService("web")
 	if build.NetworkMode != "" || web.NetworkMode != "" || len(web.Ports) != 2 {
 		t.Errorf("build's network %q, web's %q with ports %v: web owns the pod, build runs before it", build.NetworkMode, web.NetworkMode, web.Ports)
+	}
+}
+
+// The healthcheck made of ready.port finds a listening socket, and only
+// one that listens.
+func TestReadyCheckFindsAListeningSocket(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := uint16(l.Addr().(*net.TCPAddr).Port)
+	check := func() error {
+		test := readyCheck(port).Test
+		return exec.Command("/bin/sh", "-c", test[1]).Run()
+	}
+	if err := check(); err != nil {
+		t.Fatalf("port %d listens, the check says %v", port, err)
+	}
+	// A connection to it (its remote address holds the port) is not a
+	// listener.
+	c, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	l.Close()
+	if err := check(); err == nil {
+		t.Fatalf("port %d no longer listens, the check passes", port)
 	}
 }

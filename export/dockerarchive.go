@@ -89,6 +89,9 @@ func writeDockerArchive(ctx context.Context, img *Image, path string, nameOf fun
 	if err := tmp.Close(); err != nil {
 		return err
 	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
 	return os.Rename(tmp.Name(), path)
 }
 
