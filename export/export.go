@@ -71,6 +71,11 @@ func Export(ctx context.Context, p *project.Project, o Options) (*Result, error)
 	if o.Tag != "" && o.Push != "" {
 		return nil, usageError{msg: "--tag and --push both name the image", hint: "the pushed image is named by --push REF"}
 	}
+	for flag, v := range map[string]string{"--tag": o.Tag, "--push": o.Push} {
+		if _, err := name.NewTag(v); v != "" && err != nil {
+			return nil, usageError{msg: fmt.Sprintf("%s %s: %v", flag, v, err), hint: "name the image as REGISTRY/REPOSITORY:TAG"}
+		}
+	}
 	say := o.Say
 	if say == nil {
 		say = func(string) {}

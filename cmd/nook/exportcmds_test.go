@@ -56,8 +56,8 @@ var uploadsSeen sync.Map
 
 var exportCommands = map[string]func(ts *testscript.TestScript, neg bool, args []string){
 	// podman ARGS...: run podman with a storage, configuration and run
-	// directory of the script's own (under $WORK/podman), removed with
-	// `podman system reset` when the script ends. Guard it with [podman].
+	// directory of the script's own (under $WORK/podman), reset and its
+	// pause process ended when the script ends. Guard it with [podman].
 	"podman": func(ts *testscript.TestScript, neg bool, args []string) {
 		base := filepath.Join(ts.Getenv("WORK"), "podman")
 		if _, err := os.Stat(base); err != nil {
