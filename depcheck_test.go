@@ -35,6 +35,7 @@ var allowed = map[string][]string{
 	"build":              {"env", "layers", "mounts", "rootless"},
 	"runstate":           {},
 	"project":            {"env", "layers", "build", "mounts", "rootless", "runstate", "supervise", "watch", "cgroups"},
+	"export":             {"env", "layers", "project", "rootless", "watch"},
 }
 
 func TestImportDirection(t *testing.T) {

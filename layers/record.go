@@ -32,6 +32,22 @@ type imageRecord struct {
 	// so the layers below are left out of the stack.
 	StackFrom int         `json:"stackFrom,omitempty"`
 	Config    ImageConfig `json:"config"`
+
+	// Source is the canonical reference the image was pulled from, and
+	// Blobs its layers as the source stores them, one per entry of Layers:
+	// what nook export needs to hand a base layer on under its original
+	// digest. Images pulled before nook recorded them, and docker-archive
+	// images (whose tarballs give no blob digests), have none.
+	Source string `json:"source,omitempty"`
+	Blobs  []Blob `json:"blobs,omitempty"`
+}
+
+// Blob is a layer as an image source stores it: compressed, named by its
+// digest.
+type Blob struct {
+	Digest    string `json:"digest"`    // "sha256:…" of the blob
+	Size      int64  `json:"size"`      // of the blob, in bytes
+	MediaType string `json:"mediaType"` // as the manifest gives it
 }
 
 // source identifies the file an oci: or docker-archive: image was imported

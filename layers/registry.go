@@ -42,6 +42,12 @@ func registryConfig(regs map[string]Registry, host string) Registry {
 	return Registry{}
 }
 
+// InsecureRegistry reports whether the user config marks host as a
+// plain-HTTP registry.
+func InsecureRegistry(regs map[string]Registry, host string) bool {
+	return registryConfig(regs, host).Insecure
+}
+
 // candidates returns where to look for ref, in order: each configured
 // mirror of its registry, then the registry itself; each marked insecure
 // when its host is configured so.

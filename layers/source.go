@@ -211,12 +211,15 @@ func fromImage(ref Reference, img v1.Image, desc v1.Descriptor) (*resolved, erro
 		return nil, fmt.Errorf("pulling %s: %w", ref, err)
 	}
 	r := newResolved(want.String(), cf)
+	r.record.Source = ref.String()
 	for i, l := range layers {
 		src, err := fromDescriptor(cf.RootFS.DiffIDs[i], m.Layers[i], l.Compressed)
 		if err != nil {
 			return nil, fmt.Errorf("pulling %s: %w", ref, err)
 		}
 		r.add(src)
+		d := m.Layers[i]
+		r.record.Blobs = append(r.record.Blobs, Blob{Digest: d.Digest.String(), Size: d.Size, MediaType: string(d.MediaType)})
 	}
 	return r, nil
 }

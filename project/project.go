@@ -103,6 +103,10 @@ func (p *Project) Environment(ctx context.Context, role *env.Role) (*Environment
 // runs in the project's one environment.
 func environmentKey(role *env.Role) string { return "" }
 
+// EnvironmentKey names the environment role runs in: roles with the same
+// key share one environment (nook export makes one image of each).
+func (p *Project) EnvironmentKey(role *env.Role) string { return environmentKey(role) }
+
 // built is role's environment as this command holds it, looked up or
 // built on first use.
 func (p *Project) built(role *env.Role) *built {

@@ -129,6 +129,16 @@ func buildEnv(ctx context.Context, store *layers.Store, e *env.Env, lock *layers
 	return res, nil
 }
 
+// PullOptions are the options of pulls as the user config sets them: its
+// registries' mirrors and insecure settings.
+func PullOptions() (layers.PullOptions, error) {
+	u, err := env.LoadUserConfig(env.UserConfigPath())
+	if err != nil {
+		return layers.PullOptions{}, err
+	}
+	return layers.PullOptions{Registries: registries(u)}, nil
+}
+
 // registries converts the user config's registry settings for layers.
 func registries(u *env.UserConfig) map[string]layers.Registry {
 	out := make(map[string]layers.Registry, len(u.Registries))

@@ -26,3 +26,6 @@ func RemoveMain() { Init() }
 
 // StartWithFullMap starts cmd with the full id map; only Linux has one.
 func StartWithFullMap(cmd *exec.Cmd) (io.Closer, error) { return nil, errNotLinux }
+
+// StartAsRoot starts cmd as root of a user namespace; only Linux has them.
+func StartAsRoot(cmd *exec.Cmd) (io.Closer, error) { return nil, errNotLinux }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,30 +43,15 @@ func removeInUserns(path string) error {
 		return err
 	}
 	var stderr bytes.Buffer
-	cmd := &exec.Cmd{
-		Path:   "/proc/self/exe",
-		Args:   []string{RemoveName, abs},
-		Env:    []string{},
-		Stderr: &stderr,
-		SysProcAttr: &syscall.SysProcAttr{
-			Cloneflags:  syscall.CLONE_NEWUSER,
-			UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getuid(), Size: 1}},
-			GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}},
-			Pdeathsig:   syscall.SIGKILL,
-		},
-	}
+	cmd := &exec.Cmd{Args: []string{RemoveName, abs}, Env: []string{}, Stderr: &stderr}
 	// Pdeathsig follows the thread that forked the child.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	if full, ferr := loadFullMap(); ferr == nil {
-		gate, err := full.start(cmd)
-		if err != nil {
-			return err
-		}
-		defer gate.Close()
-	} else if err := startNamespaced(cmd); err != nil {
+	gate, err := StartAsRoot(cmd)
+	if err != nil {
 		return err
 	}
+	defer gate.Close()
 	if err := cmd.Wait(); err != nil {
 		if msg := strings.TrimSpace(stderr.String()); msg != "" {
 			return errors.New(msg)
@@ -73,6 +59,31 @@ func removeInUserns(path string) error {
 		return fmt.Errorf("%s %s: %w", RemoveName, abs, err)
 	}
 	return nil
+}
+
+// StartAsRoot starts cmd, a re-execution of nook (its Path and
+// SysProcAttr are set here; Args[0] names the entry point, which calls
+// AwaitIDMap first thing), as root of a new user namespace that maps your
+// subordinate ids when you have them, else just you: there it may read,
+// change and remove every file of the store, and stat shows the owners a
+// role sees. The child dies with the calling thread, which the caller
+// keeps locked (runtime.LockOSThread) until cmd has exited; then it
+// closes the returned closer.
+func StartAsRoot(cmd *exec.Cmd) (io.Closer, error) {
+	cmd.Path = "/proc/self/exe"
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags:  syscall.CLONE_NEWUSER,
+		UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getuid(), Size: 1}},
+		GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}},
+		Pdeathsig:   syscall.SIGKILL,
+	}
+	if full, err := loadFullMap(); err == nil {
+		return full.start(cmd)
+	}
+	if err := startNamespaced(cmd); err != nil {
+		return nil, err
+	}
+	return io.NopCloser(nil), nil
 }
 
 // RemoveMain is the body of nook re-executed as RemoveName by RemoveAll:

@@ -34,6 +34,7 @@ func init() {
 //	[debian]   the Debian test image can be made (mmdebstrap)
 //	[fullmap]  the user has subordinate ids and newuidmap/newgidmap
 //	[slirp]    slirp4netns can run here (build steps get a network of their own)
+//	[podman]   podman and runc are installed, to check exports
 func scriptCondition(cond string) (bool, error) {
 	ci := os.Getenv("CI") != ""
 	switch cond {
@@ -50,6 +51,8 @@ func scriptCondition(cond string) (bool, error) {
 		// explained where they are not (this project's machines).
 		_, why := cgroups.Self().Usable(cgroups.Limits{Memory: 1, Pids: 1})
 		return why == "", nil
+	case "podman":
+		return ci || podmanAvailable() == "", nil
 	}
 	return false, fmt.Errorf("unknown condition %q", cond)
 }

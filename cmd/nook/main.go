@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/nookenv/nook/export"
 	"github.com/nookenv/nook/rootless"
 )
 
@@ -20,8 +21,9 @@ func main() {
 	// The one place that decides whether this process is nook or nook
 	// re-executed: nook's init (rootless.Run, inside the new namespaces), a
 	// project's pod (rootless.JoinPod), the removal of a tree owned by
-	// subordinate ids (rootless.RemoveAll), or the command of nook doctor's
-	// trial run (rootless.Trial).
+	// subordinate ids (rootless.RemoveAll), the command of nook doctor's
+	// trial run (rootless.Trial), or the reading of a layer as the role
+	// sees it (export).
 	switch filepath.Base(os.Args[0]) {
 	case "nook-init":
 		rootless.Init()
@@ -31,6 +33,8 @@ func main() {
 		rootless.RemoveMain()
 	case rootless.TrialName:
 		rootless.TrialMain()
+	case export.LayerTarName:
+		export.LayerTarMain()
 	}
 	os.Exit(Main())
 }

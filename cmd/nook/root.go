@@ -44,6 +44,7 @@ func Main() int {
 		newGCCmd(),
 		newVolumeCmd(g),
 		newDoctorCmd(g),
+		newExportCmd(g),
 	)
 	if err := root.Execute(); err != nil {
 		return report(os.Stderr, err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/nookenv/nook/export"
 	"github.com/nookenv/nook/internal/testimage"
 	"github.com/nookenv/nook/rootless"
 )
@@ -23,6 +24,7 @@ func TestMain(m *testing.M) {
 		"nook-pod":          rootless.PodMain,
 		rootless.RemoveName: rootless.RemoveMain,
 		rootless.TrialName:  rootless.TrialMain,
+		export.LayerTarName: export.LayerTarMain,
 		"udpecho":           udpEchoMain,
 	})
 }

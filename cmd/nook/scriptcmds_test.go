@@ -31,6 +31,8 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 		}
 		reg := testimage.NewRegistry()
 		ts.Defer(reg.Close)
+		scriptRegistries.Store(ts, reg)
+		ts.Defer(func() { scriptRegistries.Delete(ts) })
 		img, err := testimage.Busybox()
 		ts.Check(err)
 		_, err = reg.Push("test/busybox:latest", img)

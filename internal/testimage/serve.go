@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
@@ -18,15 +20,29 @@ import (
 
 // Registry is an in-process registry on a loopback port.
 type Registry struct {
-	server *httptest.Server
-	Host   string // "127.0.0.1:PORT"
+	server  *httptest.Server
+	Host    string // "127.0.0.1:PORT"
+	uploads atomic.Int64
 }
 
 // NewRegistry starts an empty in-process registry.
 func NewRegistry() *Registry {
-	s := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	return &Registry{server: s, Host: strings.TrimPrefix(s.URL, "http://")}
+	r := &Registry{}
+	h := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	r.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		// A blob's content arrives with the PUT that ends its upload; a
+		// blob mounted from another repository, or already there, has none.
+		if req.Method == http.MethodPut && strings.Contains(req.URL.Path, "/blobs/uploads/") {
+			r.uploads.Add(1)
+		}
+		h.ServeHTTP(w, req)
+	}))
+	r.Host = strings.TrimPrefix(r.server.URL, "http://")
+	return r
 }
+
+// Uploads is how many blobs were uploaded to the registry so far.
+func (r *Registry) Uploads() int64 { return r.uploads.Load() }
 
 // Close stops the registry.
 func (r *Registry) Close() { r.server.Close() }

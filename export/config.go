@@ -1,0 +1,130 @@
+package export
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/nookenv/nook/env"
+	"github.com/nookenv/nook/layers"
+	"github.com/nookenv/nook/rootless"
+)
+
+// OCI annotation keys (image-spec annotations.md).
+const (
+	annCreated    = "org.opencontainers.image.created"
+	annSource     = "org.opencontainers.image.source"
+	annRevision   = "org.opencontainers.image.revision"
+	annTitle      = "org.opencontainers.image.title"
+	annBaseName   = "org.opencontainers.image.base.name"
+	annBaseDigest = "org.opencontainers.image.base.digest"
+	annRefName    = "org.opencontainers.image.ref.name"
+)
+
+// Created is the creation time of an export: SOURCE_DATE_EPOCH (Unix
+// seconds) when set, as reproducible builds agree, else the Unix epoch.
+// Either way the same project and environment give the same image
+// whenever they are exported. File times later than it are clamped to it.
+func Created(getenv func(string) string) (time.Time, error) {
+	v := getenv("SOURCE_DATE_EPOCH")
+	if v == "" {
+		return time.Unix(0, 0).UTC(), nil
+	}
+	sec, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || sec < 0 {
+		return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a number of seconds since 1970", v)
+	}
+	return time.Unix(sec, 0).UTC(), nil
+}
+
+// imageConfig is the config of the image of role's environment: the
+// image's env under nook.toml's and the role's (as the role sees them,
+// but HOSTNAME, which the engine sets), the role's working directory,
+// command and user, its ports as exposed ports, and the annotations as
+// labels. The created time is the export's.
+func imageConfig(e *env.Env, role *env.Role, snap *layers.Snapshot, created time.Time, annotations map[string]string) (v1.ConfigFile, error) {
+	plat, err := v1.ParsePlatform(platformOf(snap))
+	if err != nil {
+		return v1.ConfigFile{}, err
+	}
+	c := v1.Config{
+		Env:        configEnv(snap.Config.Env, role),
+		WorkingDir: role.Workdir,
+		Labels:     annotations,
+	}
+	if len(role.Command) > 0 {
+		c.Cmd = commandLine(role)
+		c.Entrypoint = nil
+	} else {
+		c.Entrypoint, c.Cmd = snap.Config.Entrypoint, snap.Config.Cmd
+	}
+	if !rootless.RootUser(role.User) {
+		c.User = role.User
+	} else if snap.Config.User != "" {
+		c.User = "0"
+	}
+	for _, p := range role.Ports {
+		if c.ExposedPorts == nil {
+			c.ExposedPorts = map[string]struct{}{}
+		}
+		c.ExposedPorts[fmt.Sprintf("%d/%s", p.RolePort, p.Proto)] = struct{}{}
+	}
+	return v1.ConfigFile{
+		Created:      v1.Time{Time: created},
+		Architecture: plat.Architecture,
+		OS:           plat.OS,
+		Variant:      plat.Variant,
+		Config:       c,
+	}, nil
+}
+
+// platformOf is the platform of a snapshot's image: the host's, which
+// nook builds for.
+func platformOf(*layers.Snapshot) string { return layers.HostPlatform() }
+
+// configEnv is role's environment as nook gives it (env.ProcessEnv)
+// without HOSTNAME.
+func configEnv(image []string, role *env.Role) []string {
+	out := env.ProcessEnv(image, "", nil, role.Vars)
+	return slices.DeleteFunc(out, func(kv string) bool { return strings.HasPrefix(kv, "HOSTNAME=") })
+}
+
+// commandLine is role's argv: a string command runs under /bin/sh -c with
+// the role's name as $0, as nook runs it.
+func commandLine(r *env.Role) []string {
+	if r.Shell {
+		return []string{"/bin/sh", "-c", r.Command[0], r.Name}
+	}
+	return slices.Clone(r.Command)
+}
+
+// annotationsFor are the OCI annotations of the image: its creation time,
+// the project's title, its git revision and origin when it has them, and
+// the base image when it comes from a registry.
+func annotationsFor(e *env.Env, snap *layers.Snapshot, created time.Time, g gitInfo) map[string]string {
+	a := map[string]string{
+		annCreated: created.Format(time.RFC3339),
+		annTitle:   e.Project,
+	}
+	if g.revision != "" {
+		a[annRevision] = g.revision
+	}
+	if g.origin != "" {
+		a[annSource] = g.origin
+	}
+	if ref, err := layers.ParseReference(e.Image); err == nil && ref.Kind == layers.KindRegistry {
+		a[annBaseName] = ref.String()
+		if snap.Digest != "" {
+			a[annBaseDigest] = snap.Digest
+		}
+	}
+	return a
+}
+
+// environ is os.Getenv, for Created.
+var environ = os.Getenv
