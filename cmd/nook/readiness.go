@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nookenv/nook/env"
+	"github.com/nookenv/nook/internal/safefile"
 	"github.com/nookenv/nook/runstate"
 )
 
@@ -81,7 +82,7 @@ func acceptsOnLoopback(ctx context.Context, port int) bool {
 
 // podDir is the run-state directory of the pod of project id.
 func podDir(id string) string {
-	return filepath.Join(env.RunDir(), "pods", id)
+	return runstate.PodDir(env.RunDir(), id)
 }
 
 // podFile is the part of a pod's pod.json nook up and ps read.
@@ -96,7 +97,7 @@ type podFile struct {
 
 // readPodFile reads the pod's state; nil when there is no live pod.
 func readPodFile(dir string) *podFile {
-	data, err := os.ReadFile(filepath.Join(dir, "pod.json"))
+	data, err := safefile.ReadOwned(filepath.Join(dir, "pod.json"))
 	if err != nil {
 		return nil
 	}

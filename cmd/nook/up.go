@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -128,7 +127,11 @@ func checkUpPorts(e *env.Env, roles []string) error {
 	if len(ports) == 0 {
 		return nil
 	}
-	return rootless.CheckPorts(ports, env.RunDir())
+	run, err := runDir()
+	if err != nil {
+		return err
+	}
+	return rootless.CheckPorts(ports, run)
 }
 
 // alreadyUpError refuses a second nook up of a project.
@@ -150,10 +153,10 @@ func (e alreadyUpError) Hint() string {
 // detachUp starts the supervisor in a session of its own and waits until
 // it reports that its roles started.
 func detachUp(g *globals, e *env.Env, proj *runstate.Project, args []string) error {
-	logPath := filepath.Join(proj.Dir, "supervisor.log")
-	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	logPath := proj.SupervisorLogPath()
+	logf, err := proj.CreateSupervisorLog()
 	if err != nil {
-		return fmt.Errorf("opening the supervisor's log %s: %w", logPath, err)
+		return err
 	}
 	defer logf.Close()
 	r, w, err := os.Pipe()

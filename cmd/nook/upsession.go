@@ -109,9 +109,9 @@ func runUp(e *env.Env, proj *runstate.Project, roles []string, opt upOptions) er
 		if err := proj.WriteRole(rec); err != nil {
 			return err
 		}
-		logf, err := os.OpenFile(proj.LogPath(n), os.O_CREATE|os.O_WRONLY|os.O_TRUNC|os.O_APPEND, 0o600)
+		logf, err := proj.CreateLog(n)
 		if err != nil {
-			return fmt.Errorf("opening the log of role %s: %w", n, err)
+			return err
 		}
 		logs[n] = logf
 		sroles = append(sroles, supervise.Role{Name: n, LongRunning: longRunning(r), DependsOn: r.DependsOn,
