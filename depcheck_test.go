@@ -33,6 +33,7 @@ var allowed = map[string][]string{
 	"build":              {"env", "layers", "mounts", "rootless"},
 	"runstate":           {"internal/safefile"},
 	"internal/safefile":  {},
+	"internal/testpeer":  {"rootless"},
 }
 
 func TestImportDirection(t *testing.T) {

@@ -18,7 +18,7 @@ func readInput(file, path string, isTOML bool) ([]byte, error) {
 	data, err := safefile.ReadInput(path)
 	var bad *safefile.InputError
 	if errors.As(err, &bad) {
-		return nil, &Error{File: file, Msg: bad.Problem, Fix: "nook reads it as text: point it at a regular file"}
+		return nil, &Error{File: file, Msg: bad.Problem, Fix: bad.Fix}
 	}
 	if err != nil {
 		return nil, err

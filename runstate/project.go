@@ -80,10 +80,9 @@ type Project struct {
 // be the user's own, private, and no symbolic link, before anything is
 // read from it or written to it.
 var runDir = safefile.Dir{
-	What:   "the run-state directory",
-	Access: safefile.Private,
-	Elsewhere: "set XDG_RUNTIME_DIR to a directory of your own (mode 0700), " +
-		"as systemd does at login (/run/user/UID): nook keeps its run state in $XDG_RUNTIME_DIR/nook",
+	What:      "the run-state directory",
+	Access:    safefile.Private,
+	Elsewhere: "set XDG_RUNTIME_DIR to a directory of your own, mode 0700 (nook then uses $XDG_RUNTIME_DIR/nook)",
 }
 
 // makeDirs makes the run-state directory top (its parent must exist) and

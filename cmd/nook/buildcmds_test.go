@@ -32,9 +32,12 @@ func init() {
 //
 //	[debian]   the Debian test image can be made (mmdebstrap)
 //	[fullmap]  the user has subordinate ids and newuidmap/newgidmap
+//	[foreignfixture]  root made another user's files for the safety scripts
 func scriptCondition(cond string) (bool, error) {
 	ci := os.Getenv("CI") != ""
 	switch cond {
+	case "foreignfixture":
+		return foreignFixtureReady()
 	case "debian":
 		return ci || testimage.DebianAvailable() == "", nil
 	case "fullmap":

@@ -131,13 +131,13 @@ func (d Dir) check(path string, st *unix.Stat_t) error {
 		target, _ := os.Readlink(path)
 		problem := fmt.Sprintf("is a symbolic link (to %s)", target)
 		if int(st.Uid) != me {
-			return unsafe(problem+" of "+uidName(st.Uid)+"'s", notMine)
+			return unsafe(problem+" owned by "+uidName(st.Uid), notMine)
 		}
 		return unsafe(problem, "nook follows no link here: remove it (rm "+path+"), and nook makes the directory itself")
 	case st.Mode&unix.S_IFMT != unix.S_IFDIR:
 		problem := "is not a directory but " + kindName(uint32(st.Mode))
 		if int(st.Uid) != me {
-			return unsafe(problem+" of "+uidName(st.Uid)+"'s", notMine)
+			return unsafe(problem+" owned by "+uidName(st.Uid), notMine)
 		}
 		return unsafe(problem, "remove it (rm "+path+"), and nook makes the directory")
 	case int(st.Uid) != me:

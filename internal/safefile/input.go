@@ -18,10 +18,14 @@ const MaxInput = 1 << 20
 type InputError struct {
 	Path    string
 	Problem string // "is a named pipe (fifo), not a regular file"
+	Fix     string
 }
 
 // Error names the file and what is wrong with it.
 func (e *InputError) Error() string { return e.Path + ": " + e.Problem }
+
+// Hint says how to fix it.
+func (e *InputError) Hint() string { return e.Fix }
 
 // ReadInput reads an input file. A symbolic link to a regular file is
 // followed (a project may link its nook.toml); anything but a regular file
@@ -42,7 +46,8 @@ func ReadInput(path string) ([]byte, error) {
 		return nil, &fs.PathError{Op: "fstat", Path: path, Err: err}
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return nil, &InputError{Path: path, Problem: "is " + kindName(uint32(st.Mode)) + ", not a regular file"}
+		return nil, &InputError{Path: path, Problem: "is " + kindName(uint32(st.Mode)) + ", not a regular file",
+			Fix: "nook reads only a regular file here (or a symbolic link to one)"}
 	}
 	if st.Size > MaxInput {
 		return nil, tooLarge(path)
@@ -58,5 +63,6 @@ func ReadInput(path string) ([]byte, error) {
 }
 
 func tooLarge(path string) error {
-	return &InputError{Path: path, Problem: fmt.Sprintf("is larger than %d KiB, more than any input file of nook's needs", MaxInput>>10)}
+	return &InputError{Path: path, Problem: fmt.Sprintf("is larger than %d MiB", MaxInput>>20),
+		Fix: "nook's input files are a few kilobytes: is this the right file?"}
 }
