@@ -134,7 +134,12 @@ type untrustedError struct {
 }
 
 func (e *untrustedError) Error() string {
-	return fmt.Sprintf("%s %s: not trusted as a record of nook's", e.path, e.problem)
+	return fmt.Sprintf("%s %s: not trusted as a file nook wrote", e.path, e.problem)
 }
 
 func (e *untrustedError) Is(target error) bool { return target == ErrUntrusted }
+
+// Hint says how to be rid of it.
+func (e *untrustedError) Hint() string {
+	return "nook made no such file there: remove it (rm " + e.path + ")"
+}
