@@ -130,6 +130,15 @@ func MakePodDir(runDir, id string) (string, error) {
 	return dir, makeDirs(runDir, filepath.Join(runDir, "pods"), dir)
 }
 
+// Find is Lookup once the run-state directory is found safe (it is made
+// when missing, nothing else is).
+func Find(runDir, id string) (*Project, error) {
+	if err := MakeRunDir(runDir); err != nil {
+		return nil, err
+	}
+	return Lookup(runDir, id), nil
+}
+
 // Lookup returns the run state of project id under runDir without
 // creating anything: a project that never ran has no records.
 func Lookup(runDir, id string) *Project {

@@ -21,6 +21,9 @@ func TestOpenRefusesAnUnsafeRunDir(t *testing.T) {
 	if _, err := Open(runDir, "abc123"); !errors.As(err, &unsafe) {
 		t.Errorf("Open = %v, want an *safefile.UnsafeError", err)
 	}
+	if _, err := Find(runDir, "abc123"); !errors.As(err, &unsafe) {
+		t.Errorf("Find = %v, want an *safefile.UnsafeError", err)
+	}
 	if _, err := List(runDir); !errors.As(err, &unsafe) {
 		t.Errorf("List = %v, want an *safefile.UnsafeError", err)
 	}

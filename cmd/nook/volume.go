@@ -128,7 +128,7 @@ func (e volumesInUseError) Hint() string {
 // id (nook up, run, exec, shell) run, as `nook ps` finds them; dir names
 // the project in the message.
 func checkVolumesFree(id, dir string) error {
-	proj, err := runstate.Open(env.RunDir(), id)
+	proj, err := runstate.Find(env.RunDir(), id)
 	if err != nil {
 		return err
 	}
