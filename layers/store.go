@@ -61,10 +61,14 @@ func OpenStore(root string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening store %s: %w", root, err)
 	}
-	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
-		return nil, fmt.Errorf("opening store %s: %w", abs, err)
+	err = storeDir.MakeTop(abs)
+	if errors.Is(err, fs.ErrNotExist) { // its parent: made, and then it
+		if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+			return nil, fmt.Errorf("opening store %s: %w", abs, err)
+		}
+		err = storeDir.MakeTop(abs)
 	}
-	if err := storeDir.MakeTop(abs); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	s := &Store{root: abs, unpack: Unpack, hostRoot: "/"}

@@ -3,6 +3,7 @@ package safefile
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -44,6 +45,7 @@ type UnsafeError struct {
 	Path    string
 	Problem string // "is owned by uid 1002 (eve), not by you (uid 1001)"
 	Fix     string
+	Err     error // fs.ErrNotExist when the parent is missing, else nil
 }
 
 // Error says what is wrong with which path.
@@ -51,6 +53,9 @@ func (e *UnsafeError) Error() string { return e.What + " " + e.Path + " " + e.Pr
 
 // Hint says how to fix it.
 func (e *UnsafeError) Hint() string { return e.Fix }
+
+// Unwrap is fs.ErrNotExist for a top directory whose parent is missing.
+func (e *UnsafeError) Unwrap() error { return e.Err }
 
 // MakeTop makes the top directory of the tree at path (mode 0700; its
 // parent must exist) unless it is there, and checks it as Make does. Its
@@ -64,7 +69,8 @@ func (d Dir) MakeTop(path string) error {
 	var pst unix.Stat_t
 	if err := unix.Stat(parent, &pst); err != nil {
 		if errors.Is(err, unix.ENOENT) {
-			return &UnsafeError{What: d.What, Path: path, Problem: "cannot be made: " + parent + " does not exist", Fix: d.Elsewhere}
+			return &UnsafeError{What: d.What, Path: path, Problem: "cannot be made: " + parent + " does not exist",
+				Fix: d.Elsewhere, Err: fs.ErrNotExist}
 		}
 		return fmt.Errorf("checking the parent of %s %s: %w", d.What, path, err)
 	}
@@ -86,7 +92,7 @@ func (d Dir) MakeTop(path string) error {
 			return fmt.Errorf("checking %s %s: %w", d.What, path, err)
 		}
 	}
-	return d.check(path, &st)
+	return d.check(path, &st, me)
 }
 
 // Make makes a directory of the tree (mode 0700; its parent must exist)
@@ -99,7 +105,7 @@ func (d Dir) Make(path string) error {
 	if err != nil {
 		return err
 	}
-	return d.check(path, &st)
+	return d.check(path, &st, os.Getuid())
 }
 
 // make makes path unless something is there, and lstats what is there.
@@ -117,9 +123,8 @@ func (d Dir) make(path string) (unix.Stat_t, error) {
 	return st, nil
 }
 
-// check checks the lstat of the directory at path.
-func (d Dir) check(path string, st *unix.Stat_t) error {
-	me := os.Getuid()
+// check checks the lstat of the directory at path for user me.
+func (d Dir) check(path string, st *unix.Stat_t, me int) error {
 	unsafe := func(problem, fix string) error {
 		return &UnsafeError{What: d.What, Path: path, Problem: problem, Fix: fix}
 	}
