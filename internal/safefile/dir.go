@@ -128,33 +128,40 @@ func (d Dir) check(path string, st *unix.Stat_t, me int) error {
 	unsafe := func(problem, fix string) error {
 		return &UnsafeError{What: d.What, Path: path, Problem: problem, Fix: fix}
 	}
-	notMine := "another user made it before nook did, maybe to catch what nook writes there; nook writes nothing there. " +
-		"Have it removed (by its owner or an administrator), or " + d.Elsewhere
 	perm := st.Mode & 0o777
 	switch {
 	case st.Mode&unix.S_IFMT == unix.S_IFLNK:
 		target, _ := os.Readlink(path)
 		problem := fmt.Sprintf("is a symbolic link (to %s)", target)
 		if int(st.Uid) != me {
-			return unsafe(problem+" owned by "+uidName(st.Uid), notMine)
+			return unsafe(problem+" owned by "+uidName(st.Uid), d.notMine())
 		}
 		return unsafe(problem, "nook follows no link here: remove it (rm "+path+"), and nook makes the directory itself")
 	case st.Mode&unix.S_IFMT != unix.S_IFDIR:
 		problem := "is not a directory but " + kindName(uint32(st.Mode))
 		if int(st.Uid) != me {
-			return unsafe(problem+" owned by "+uidName(st.Uid), notMine)
+			return unsafe(problem+" owned by "+uidName(st.Uid), d.notMine())
 		}
 		return unsafe(problem, "remove it (rm "+path+"), and nook makes the directory")
 	case int(st.Uid) != me:
-		return unsafe(fmt.Sprintf("is owned by %s, not by you (uid %d)", uidName(st.Uid), me), notMine)
-	case perm&0o022 != 0:
+		return unsafe(fmt.Sprintf("is owned by %s, not by you (uid %d)", uidName(st.Uid), me), d.notMine())
+	case perm&0o022 != 0 && d.Access == Private:
 		return unsafe(fmt.Sprintf("has mode %04o: other users can put files in it", perm),
 			"it may hold what others put there: remove it with all it holds (rm -r "+path+"), and nook makes it afresh with mode 0700")
+	case perm&0o022 != 0:
+		return unsafe(fmt.Sprintf("has mode %04o: other users can put files in it", perm),
+			"if you opened it to them, close it (chmod go-w "+path+"), and look whether anything in it is not yours")
 	case d.Access == Private && perm&0o077 != 0:
 		return unsafe(fmt.Sprintf("has mode %04o: other users can see what is in it", perm),
 			"nook keeps it private, as ssh-agent and tmux keep theirs: chmod 700 "+path)
 	}
 	return nil
+}
+
+// notMine is the hint for a directory, or a link, of another user's.
+func (d Dir) notMine() string {
+	return "another user made it before nook did, maybe to catch what nook writes there; nook writes nothing there. " +
+		"Have it removed (by its owner or an administrator), or " + d.Elsewhere
 }
 
 // uidName is "uid 1002 (eve)", or "uid 1002" when the user database does
