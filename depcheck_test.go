@@ -20,10 +20,10 @@ const module = "github.com/nookenv/nook/"
 // here: that is the moment to decide where it stands.
 var allowed = map[string][]string{
 	"cmd/nook":           nil, // the CLI wires every stage
-	"env":                {"templates"},
-	"layers":             {},
+	"env":                {"templates", "internal/safefile"},
+	"layers":             {"internal/safefile"},
 	"mounts":             {"env", "layers"},
-	"rootless":           {"mounts", "cgroups"},
+	"rootless":           {"mounts", "cgroups", "internal/safefile"},
 	"doctor":             {"env", "layers", "build", "rootless", "cgroups", "watch"},
 	"cgroups":            {},
 	"templates":          {},

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -20,7 +19,11 @@ var topLevelKeys = []string{"image", "packages", "setup", "workdir", "hostname",
 // is an *Error naming path as it was given, so a user can fix the file in
 // one go. Nothing should be built or run from a file Load refuses.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := readInput(path, path, true)
+	var bad *Error
+	if errors.As(err, &bad) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the project file: %w", err)
 	}
@@ -253,7 +256,12 @@ func (d *projectDecoder) readEnvFile(c *Config) {
 	if !filepath.IsAbs(full) {
 		full = filepath.Join(c.ProjectDir, full)
 	}
-	data, err := os.ReadFile(full)
+	data, err := readInput(name, full, false)
+	var refused *Error
+	if errors.As(err, &refused) {
+		d.fail(key, refused.Fix, "cannot read %s: %s", name, refused.Msg)
+		return
+	}
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {

@@ -51,8 +51,8 @@ func StoreDir() string {
 }
 
 // RunDir is where run state lives: pids, sockets, logs (SPEC §1):
-// $XDG_RUNTIME_DIR/nook, else /tmp/nook-$UID. The caller creates it with
-// mode 0700.
+// $XDG_RUNTIME_DIR/nook, else /tmp/nook-$UID. runstate makes it and checks
+// it before any use (SPEC §8a): /tmp/nook-$UID may be another user's.
 func RunDir() string {
 	if p := os.Getenv("XDG_RUNTIME_DIR"); filepath.IsAbs(p) {
 		return filepath.Join(p, "nook")

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
-	"os"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -42,11 +41,14 @@ func LoadUserConfig(path string) (*UserConfig, error) {
 	if path == "" {
 		return u, nil
 	}
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	data, err := readInput(path, path, true)
+	var bad *Error
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return u, nil
-	}
-	if err != nil {
+	case errors.As(err, &bad):
+		return nil, err
+	case err != nil:
 		return nil, fmt.Errorf("reading the user config: %w", err)
 	}
 	var doc map[string]any

@@ -120,7 +120,7 @@ func (s *Store) MakeLayer(ctx context.Context, key string, rec BuiltLayer, fill 
 	if s.HasLayer(key) {
 		return false, nil
 	}
-	if err := os.MkdirAll(s.path(builtDir), 0o700); err != nil {
+	if err := s.makeDir(builtDir); err != nil {
 		return false, fmt.Errorf("making layer %s: %w", key, err)
 	}
 	lockPath := s.path(locksDir, hex+".lock")

@@ -50,7 +50,7 @@ func (s *Store) RecordEnv(e EnvRecord) error {
 			return fmt.Errorf("recording environment %s: layer %w", e.Key, err)
 		}
 	}
-	if err := os.MkdirAll(s.path(envsDir), 0o700); err != nil {
+	if err := s.makeDir(envsDir); err != nil {
 		return fmt.Errorf("recording environment %s: %w", e.Key, err)
 	}
 	if err := writeRecord(s.path(envsDir, hex+".json"), &e); err != nil {
@@ -115,7 +115,7 @@ func (s *Store) RecordProject(id, dir, file string) error {
 	if !validName(id) {
 		return fmt.Errorf("recording project %q: not a project id", id)
 	}
-	if err := os.MkdirAll(s.path(projectsDir), 0o700); err != nil {
+	if err := s.makeDir(projectsDir); err != nil {
 		return fmt.Errorf("recording project %s: %w", id, err)
 	}
 	path := s.path(projectsDir, id+".json")

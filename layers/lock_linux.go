@@ -7,6 +7,8 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nookenv/nook/internal/safefile"
 )
 
 // fileLock is an exclusive flock(2) on a file under locks/. The kernel drops
@@ -17,13 +19,10 @@ type fileLock struct {
 	f *os.File
 }
 
-// openLockFile opens (creating) the lock file at path.
+// openLockFile opens (creating) the lock file at path, following no
+// symbolic link.
 func openLockFile(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("opening lock %s: %w", path, err)
-	}
-	return f, nil
+	return safefile.OpenLock("the lock", path)
 }
 
 // lockFile takes the lock at path, waiting for its holder to let go. If ctx

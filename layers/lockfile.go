@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/nookenv/nook/internal/safefile"
 )
 
 // LockVersion is the nook.lock format this nook writes. It reads this one
@@ -61,12 +62,16 @@ func (e *EnvLock) Equal(o *EnvLock) bool {
 type LockError struct {
 	File string
 	Line int // 0 when the whole file is at fault
+	Col  int // 0 when only the line is known
 	Msg  string
 }
 
-// Error is FILE[:LINE]: MSG.
+// Error is FILE[:LINE[:COL]]: MSG.
 func (e *LockError) Error() string {
-	if e.Line > 0 {
+	switch {
+	case e.Col > 0:
+		return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
+	case e.Line > 0:
 		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
 	}
 	return fmt.Sprintf("%s: %s", e.File, e.Msg)
@@ -79,14 +84,23 @@ func (e *LockError) Hint() string {
 
 // ReadLock reads the nook.lock at path. A missing file is (nil, nil). A file
 // that does not parse, or holds what no nook.lock holds, is a *LockError
-// naming file:line.
+// naming file:line. A cloned project's nook.lock is untrusted input: it
+// must be a regular file of at most safefile.MaxInput bytes that nests no
+// deeper than safefile.MaxNesting, checked before the TOML parser sees it.
 func ReadLock(path string) (*Lock, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
-		}
+	data, err := safefile.ReadInput(path)
+	var bad *safefile.InputError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil
+	case errors.As(err, &bad):
+		return nil, &LockError{File: path, Msg: bad.Problem}
+	case err != nil:
 		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	var deep *safefile.NestingError
+	if errors.As(safefile.CheckTOML(data), &deep) {
+		return nil, &LockError{File: path, Line: deep.Line, Col: deep.Col, Msg: deep.Error()}
 	}
 	var raw map[string]any
 	if _, err := toml.Decode(string(data), &raw); err != nil {

@@ -38,7 +38,7 @@ func (s *Store) RecordResolution(r Resolution) error {
 	if r.Created.IsZero() {
 		r.Created = time.Now().UTC()
 	}
-	if err := os.MkdirAll(s.path(resolvedDir), 0o700); err != nil {
+	if err := s.makeDir(resolvedDir); err != nil {
 		return fmt.Errorf("recording packages of %s: %w", r.Key, err)
 	}
 	if err := writeRecord(s.path(resolvedDir, hex+".json"), &r); err != nil {

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+
+	"github.com/nookenv/nook/internal/safefile"
 )
 
 // The store's subdirectories (SPEC §1).
@@ -37,22 +39,50 @@ type Store struct {
 	hostRoot string
 }
 
+// storeDir is the policy of the store and its directories (SPEC §8a):
+// the user's own, not writable by group or others, no symbolic link but
+// the root itself when the user made it (a store moved to another disk).
+// Group and others may read it if the user chose so (0755): it holds
+// image layers, and may be shared read-only.
+var storeDir = safefile.Dir{
+	What:          "the store",
+	Access:        safefile.Shared,
+	FollowOwnLink: true,
+	Elsewhere:     "set NOOK_HOME to a directory of your own",
+}
+
 // OpenStore opens the store at root, creating root (mode 0700) and its
-// subdirectories as needed.
+// subdirectories as needed. The directories above root are the user's
+// (~/.local/share) and made as needed; root and its subdirectories are
+// made one at a time and checked (storeDir), and one that is not safe is
+// a *safefile.UnsafeError that names the fix.
 func OpenStore(root string) (*Store, error) {
 	abs, err := filepath.Abs(root)
 	if err != nil {
 		return nil, fmt.Errorf("opening store %s: %w", root, err)
 	}
-	if err := os.MkdirAll(abs, 0o700); err != nil {
-		return nil, fmt.Errorf("opening store %s: %w", abs, err)
-	}
-	for _, d := range []string{layersDir, imagesDir, refsDir, tmpDir, locksDir, mntDir, volsDir} {
-		if err := os.Mkdir(filepath.Join(abs, d), 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+	err = storeDir.MakeTop(abs)
+	if errors.Is(err, fs.ErrNotExist) { // its parent: made, and then it
+		if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
 			return nil, fmt.Errorf("opening store %s: %w", abs, err)
 		}
+		err = storeDir.MakeTop(abs)
 	}
-	return &Store{root: abs, unpack: Unpack, hostRoot: "/"}, nil
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{root: abs, unpack: Unpack, hostRoot: "/"}
+	for _, d := range []string{layersDir, imagesDir, refsDir, tmpDir, locksDir, mntDir, volsDir} {
+		if err := s.makeDir(d); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// makeDir makes (or checks) the store's directory d, as OpenStore does.
+func (s *Store) makeDir(d string) error {
+	return storeDir.Make(s.path(d))
 }
 
 // Root returns the store's absolute root directory.

@@ -10,6 +10,8 @@ import (
 	"net"
 	"os"
 	"time"
+
+	"github.com/nookenv/nook/internal/safefile"
 )
 
 // A supervisor of nook up listens on a unix socket in the project's run
@@ -59,6 +61,9 @@ func listenControl(path string, calls chan<- controlCall, done <-chan struct{}) 
 // reply.
 func serveControl(c net.Conn, calls chan<- controlCall, done <-chan struct{}) {
 	defer c.Close()
+	if uc, ok := c.(*net.UnixConn); !ok || !safefile.SameUser(uc) {
+		return // only the user's own nook stop is served
+	}
 	var req controlRequest
 	if err := json.NewDecoder(bufio.NewReader(c)).Decode(&req); err != nil {
 		return
@@ -80,6 +85,10 @@ func ControlStop(path string, roles []string) error {
 		return fmt.Errorf("connecting to nook up at %s: %w", path, err)
 	}
 	defer c.Close()
+	// Nothing goes to a socket that someone else serves.
+	if err := safefile.CheckPeer(c.(*net.UnixConn), "the control socket of nook up", path); err != nil {
+		return err
+	}
 	if err := json.NewEncoder(c).Encode(controlRequest{Stop: roles}); err != nil {
 		return fmt.Errorf("asking nook up at %s to stop %v: %w", path, roles, err)
 	}

@@ -1,9 +1,16 @@
 package project
 
 import (
+	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/nookenv/nook/internal/safefile"
+	"github.com/nookenv/nook/internal/testpeer"
 )
 
 func TestControlStopReachesTheLoop(t *testing.T) {
@@ -44,5 +51,19 @@ func TestControlStopAfterTheLoopEnded(t *testing.T) {
 	close(done)
 	if err := ControlStop(path, []string{"x"}); err != nil {
 		t.Errorf("controlStop to a nook up whose loop ended = %v, want nil", err)
+	}
+}
+
+func TestControlStopRefusesAnotherUsersSocket(t *testing.T) {
+	// A control socket someone else serves gets no request.
+	path := filepath.Join(t.TempDir(), "control.sock")
+	srv := testpeer.Require(t, path, "unix")
+	err := ControlStop(path, []string{"x"})
+	var unsafe *safefile.UnsafeError
+	if !errors.As(err, &unsafe) || !strings.Contains(err.Error(), fmt.Sprintf("served by uid %d", srv.UID)) {
+		t.Errorf("controlStop = %v, want the socket refused as served by uid %d", err, srv.UID)
+	}
+	if bytes, _, err := srv.Next(10 * time.Second); err != nil || bytes != 0 {
+		t.Errorf("the other user's server got %d bytes (%v), want nothing", bytes, err)
 	}
 }

@@ -2,6 +2,7 @@ package project
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,9 +14,11 @@ import (
 	"golang.org/x/term"
 
 	"github.com/nookenv/nook/env"
+	"github.com/nookenv/nook/internal/safefile"
 	"github.com/nookenv/nook/layers"
 	"github.com/nookenv/nook/mounts"
 	"github.com/nookenv/nook/rootless"
+	"github.com/nookenv/nook/runstate"
 )
 
 // launch describes one process to start in the project's environment.
@@ -99,7 +102,11 @@ func (l launch) start() (int, error) {
 	}
 	ports := rolePorts(l.role)
 	if len(ports) > 0 && !l.portsChecked {
-		if err := rootless.CheckPorts(ports, env.RunDir()); err != nil {
+		run, err := runDir()
+		if err != nil {
+			return exitNook, err
+		}
+		if err := rootless.CheckPorts(ports, run); err != nil {
 			return exitNook, err
 		}
 	}
@@ -155,7 +162,11 @@ func (j *PodJoiner) join(idmap rootless.IDMap) (*rootless.Pod, error) {
 	if j.pod != nil {
 		return j.pod, nil
 	}
-	pod, err := rootless.JoinPod(rootless.PodOptions{Dir: PodDir(j.env.ProjectID), Project: j.env.ProjectID, Name: j.env.Project,
+	dir, err := runstate.MakePodDir(env.RunDir(), j.env.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	pod, err := rootless.JoinPod(rootless.PodOptions{Dir: dir, Project: j.env.ProjectID, Name: j.env.Project,
 		Outbound: true, IDMap: idmap})
 	if err != nil {
 		return nil, err
@@ -201,10 +212,15 @@ func rolePorts(r *env.Role) []rootless.Port {
 // run is start recorded in the run state while it lasts, so that nook ps
 // lists it and nook stop can end it.
 func (l launch) run() (int, error) {
-	if done, err := recordRun(l.env, l.role, l.shell); err == nil {
-		defer done()
-	} else {
+	done, err := recordRun(l.env, l.role, l.shell)
+	var unsafe *safefile.UnsafeError
+	switch {
+	case errors.As(err, &unsafe):
+		return exitNook, err // nothing runs with a run state someone else may control
+	case err != nil:
 		l.print.Line(fmt.Sprintf("nook: warning: %v", err))
+	default:
+		defer done()
 	}
 	return l.start()
 }

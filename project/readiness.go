@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nookenv/nook/env"
+	"github.com/nookenv/nook/internal/safefile"
 	"github.com/nookenv/nook/runstate"
 )
 
@@ -81,7 +82,7 @@ func acceptsOnLoopback(ctx context.Context, port int) bool {
 
 // PodDir is the run-state directory of the pod of project id.
 func PodDir(id string) string {
-	return filepath.Join(env.RunDir(), "pods", id)
+	return runstate.PodDir(env.RunDir(), id)
 }
 
 // PodFile is the part of a pod's pod.json nook up, ps and stop read.
@@ -97,7 +98,7 @@ type PodFile struct {
 // ReadPodFile reads the state of the pod in dir; nil when there is no live
 // pod.
 func ReadPodFile(dir string) *PodFile {
-	data, err := os.ReadFile(filepath.Join(dir, "pod.json"))
+	data, err := safefile.ReadOwned(filepath.Join(dir, "pod.json"))
 	if err != nil {
 		return nil
 	}

@@ -97,7 +97,11 @@ func (p *Project) CheckPorts(roles []string) error {
 	if len(ports) == 0 {
 		return nil
 	}
-	return rootless.CheckPorts(ports, env.RunDir())
+	run, err := runDir()
+	if err != nil {
+		return err
+	}
+	return rootless.CheckPorts(ports, run)
 }
 
 func unknownRole(e *env.Env, name string) error {

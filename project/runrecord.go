@@ -8,9 +8,17 @@ import (
 	"github.com/nookenv/nook/runstate"
 )
 
-// OpenRunState opens the project's run-state directory (SPEC §1).
+// OpenRunState opens the project's run-state directory (SPEC §1), once it
+// is found safe (SPEC §8a).
 func OpenRunState(e *env.Env) (*runstate.Project, error) {
 	return runstate.Open(env.RunDir(), e.ProjectID)
+}
+
+// runDir is the run-state directory, made or found safe (SPEC §8a) before
+// anything in it is read.
+func runDir() (string, error) {
+	dir := env.RunDir()
+	return dir, runstate.MakeRunDir(dir)
 }
 
 // roleRecord is a new record of role r, owned by this process.

@@ -123,9 +123,9 @@ func (p *Project) Up(proj *runstate.Project, roles []string, opt UpOptions) (int
 		if err := proj.WriteRole(rec); err != nil {
 			return exitNook, err
 		}
-		logf, err := os.OpenFile(proj.LogPath(n), os.O_CREATE|os.O_WRONLY|os.O_TRUNC|os.O_APPEND, 0o600)
+		logf, err := proj.CreateLog(n)
 		if err != nil {
-			return exitNook, fmt.Errorf("opening the log of role %s: %w", n, err)
+			return exitNook, err
 		}
 		logs[n] = logf
 		sroles = append(sroles, supervise.Role{Name: n, LongRunning: LongRunning(r), DependsOn: r.DependsOn,

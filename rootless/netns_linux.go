@@ -43,8 +43,8 @@ type Network struct {
 // an unprivileged process in the initial user namespace cannot make a
 // network namespace.
 func NewNetwork(stateDir string, outbound bool) (*Network, error) {
-	if err := os.MkdirAll(stateDir, 0o700); err != nil {
-		return nil, fmt.Errorf("making the network state directory %s: %w", stateDir, err)
+	if err := podDir.Make(stateDir); err != nil {
+		return nil, err
 	}
 	ns, err := newNetNS()
 	if err != nil {

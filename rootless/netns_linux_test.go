@@ -189,7 +189,7 @@ type netChild struct {
 func startNetChild(t *testing.T, req netRequest, env ...string) *netChild {
 	t.Helper()
 	if req.StateDir == "" {
-		req.StateDir = t.TempDir()
+		req.StateDir = filepath.Join(t.TempDir(), "net") // NewNetwork makes it
 	}
 	payload, err := json.Marshal(req)
 	if err != nil {

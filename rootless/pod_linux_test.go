@@ -92,8 +92,12 @@ func newPodDir(t *testing.T) string {
 	return podDirAt(t, filepath.Join(t.TempDir(), "pods", "p"))
 }
 
-// podDirAt is newPodDir for dir, under a temporary directory of the test.
+// podDirAt is newPodDir for dir, under a temporary directory of the test;
+// its parent is made (private, as nook makes it), JoinPod makes dir.
 func podDirAt(t *testing.T, dir string) string {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		v, _ := podsOfDir.LoadAndDelete(dir)
 		pids, _ := v.([]int)

@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nookenv/nook/internal/safefile"
 )
 
 // JoinPod connects to the project's running pod or starts one. Notice is
@@ -23,8 +25,8 @@ import (
 // Joining is serialised by a lock in o.Dir, which the pod takes as well
 // before it ends: a client never joins a pod that is going away.
 func JoinPod(o PodOptions) (*Pod, error) {
-	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
-		return nil, fmt.Errorf("making the pod directory %s: %w", o.Dir, err)
+	if err := podDir.Make(o.Dir); err != nil {
+		return nil, err
 	}
 	unlock, err := lockPod(o.Dir)
 	if err != nil {
@@ -73,9 +75,9 @@ func JoinPod(o PodOptions) (*Pod, error) {
 // it.
 func lockPod(dir string) (unlock func(), err error) {
 	name := filepath.Join(dir, podLock)
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := safefile.OpenLock("the pod's lock", name)
 	if err != nil {
-		return nil, fmt.Errorf("opening the pod lock %s: %w", name, err)
+		return nil, err
 	}
 	for {
 		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
@@ -99,9 +101,9 @@ func startPod(o PodOptions) error {
 		return fmt.Errorf("encoding the pod's options: %w", err)
 	}
 	logName := filepath.Join(o.Dir, podLog)
-	log, err := os.OpenFile(logName, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	log, err := safefile.OpenAppend("the pod's log", logName)
 	if err != nil {
-		return fmt.Errorf("opening the pod log %s: %w", logName, err)
+		return err
 	}
 	defer log.Close()
 	optR, optW, err := os.Pipe()

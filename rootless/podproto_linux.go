@@ -11,6 +11,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nookenv/nook/internal/safefile"
 )
 
 // A pod listens on <Dir>/pod.sock, a SOCK_SEQPACKET unix socket: each
@@ -86,14 +88,32 @@ func podSockAddr(dir string) (addr *net.UnixAddr, done func(), err error) {
 	return &net.UnixAddr{Name: short, Net: "unixpacket"}, func() { unix.Close(fd) }, nil
 }
 
-// dialPod connects to the pod's socket in dir.
+// podDir is the policy of a pod's run-state directory: private, the
+// user's own, as every directory of the run state (SPEC §8a).
+var podDir = safefile.Dir{
+	What:      "the pod's run-state directory",
+	Access:    safefile.Private,
+	Elsewhere: "set XDG_RUNTIME_DIR to a directory of your own (mode 0700)",
+}
+
+// dialPod connects to the pod's socket in dir, and checks that the user
+// serves it before anything (a role's spec, its stdio) is sent: a socket
+// someone else put there is refused (safefile.CheckPeer).
 func dialPod(dir string) (*net.UnixConn, error) {
 	addr, done, err := podSockAddr(dir)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
-	return net.DialUnix("unixpacket", nil, addr)
+	c, err := net.DialUnix("unixpacket", nil, addr)
+	if err != nil {
+		return nil, err
+	}
+	if err := safefile.CheckPeer(c, "the pod's socket", filepath.Join(dir, podSocket)); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
 }
 
 // listenPod listens on the pod's socket in dir.

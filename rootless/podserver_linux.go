@@ -18,6 +18,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nookenv/nook/internal/safefile"
 )
 
 // podProcName is the pod's process name, NUL-terminated for prctl.
@@ -230,6 +232,10 @@ func (s *podServer) serveConn(c *net.UnixConn) {
 		}
 		s.mu.Unlock()
 	}()
+	if !safefile.SameUser(c) {
+		log.Printf("refused a connection from another user")
+		return
+	}
 	var req podRequest
 	files, err := recvPodMessage(c, make([]byte, podMaxMessage), &req)
 	switch {

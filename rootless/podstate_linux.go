@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+
+	"github.com/nookenv/nook/internal/safefile"
 )
 
 // podFile is pod.json, the pod's state for `nook ps` and CheckPorts: who
@@ -81,14 +83,7 @@ func (s *podState) writeLocked() error {
 	if err != nil {
 		return fmt.Errorf("encoding %s: %w", s.path, err)
 	}
-	tmp := s.path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
-		return fmt.Errorf("writing %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, s.path); err != nil {
-		return fmt.Errorf("replacing %s: %w", s.path, err)
-	}
-	return nil
+	return safefile.WriteFile(s.path, append(b, '\n'))
 }
 
 // clear removes the file: the pod is ending.

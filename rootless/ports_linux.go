@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/nookenv/nook/internal/safefile"
 )
 
 // procRoot is where CheckPorts reads processes, sockets and sysctls.
@@ -348,7 +350,7 @@ func nookPodOf(pid int, runDir string) (podFile, bool) {
 	files, _ := filepath.Glob(filepath.Join(runDir, "pods", "*", "pod.json"))
 	start, haveStart := processStartTime(pid)
 	for _, f := range files {
-		b, err := os.ReadFile(f)
+		b, err := safefile.ReadOwned(f) // a forged record must not name a pod
 		if err != nil {
 			continue
 		}
@@ -374,7 +376,7 @@ func projectDir(runDir, id string) string {
 		var st struct {
 			ProjectDir string `json:"projectDir"`
 		}
-		if b, err := os.ReadFile(f); err == nil && json.Unmarshal(b, &st) == nil && st.ProjectDir != "" {
+		if b, err := safefile.ReadOwned(f); err == nil && json.Unmarshal(b, &st) == nil && st.ProjectDir != "" {
 			return st.ProjectDir
 		}
 	}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nookenv/nook/internal/safefile"
 )
 
 // Role states.
@@ -73,19 +75,68 @@ type Project struct {
 	Dir string
 }
 
-// Open returns the run state of project id under runDir, creating its
-// directories (mode 0700) when missing.
-func Open(runDir, id string) (*Project, error) {
-	p := Lookup(runDir, id)
-	if err := os.MkdirAll(runDir, 0o700); err != nil {
-		return nil, fmt.Errorf("making the run-state directory %s: %w", runDir, err)
+// runDir is the policy of the run-state directory and every directory
+// nook makes in it (SPEC §8a): made one level at a time, each checked to
+// be the user's own, private, and no symbolic link, before anything is
+// read from it or written to it.
+var runDir = safefile.Dir{
+	What:      "the run-state directory",
+	Access:    safefile.Private,
+	Elsewhere: "set XDG_RUNTIME_DIR to a directory of your own, mode 0700 (nook then uses $XDG_RUNTIME_DIR/nook)",
+}
+
+// makeDirs makes the run-state directory top (its parent must exist) and
+// then the directories below, one level at a time, unless they are there,
+// and checks each (safefile.Dir): anything unsafe is a
+// *safefile.UnsafeError that names the path and the fix.
+func makeDirs(top string, below ...string) error {
+	if err := runDir.MakeTop(top); err != nil {
+		return err
 	}
-	for _, d := range []string{filepath.Join(runDir, "projects"), p.Dir, p.rolesDir(), p.logsDir()} {
-		if err := os.Mkdir(d, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-			return nil, fmt.Errorf("making the run-state directory %s: %w", d, err)
+	for _, d := range below {
+		if err := runDir.Make(d); err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+// MakeRunDir makes the run-state directory runDir unless it is there, and
+// checks it (see makeDirs), before anything in it is read or written.
+func MakeRunDir(runDir string) error {
+	return makeDirs(runDir)
+}
+
+// Open returns the run state of project id under runDir, creating its
+// directories (mode 0700) when missing; the run-state directory and each
+// of them must be safe (see makeDirs).
+func Open(runDir, id string) (*Project, error) {
+	p := Lookup(runDir, id)
+	if err := makeDirs(runDir, filepath.Join(runDir, "projects"), p.Dir, p.rolesDir(), p.logsDir()); err != nil {
+		return nil, err
+	}
 	return p, nil
+}
+
+// PodDir is the run-state directory of the pod of project id.
+func PodDir(runDir, id string) string {
+	return filepath.Join(runDir, "pods", id)
+}
+
+// MakePodDir makes (or checks) the run-state directory of the pod of
+// project id, as Open makes a project's.
+func MakePodDir(runDir, id string) (string, error) {
+	dir := PodDir(runDir, id)
+	return dir, makeDirs(runDir, filepath.Join(runDir, "pods"), dir)
+}
+
+// Find is Lookup once the run-state directory is found safe (it is made
+// when missing, nothing else is).
+func Find(runDir, id string) (*Project, error) {
+	if err := MakeRunDir(runDir); err != nil {
+		return nil, err
+	}
+	return Lookup(runDir, id), nil
 }
 
 // Lookup returns the run state of project id under runDir without
@@ -94,8 +145,12 @@ func Lookup(runDir, id string) *Project {
 	return &Project{ID: id, Dir: filepath.Join(runDir, "projects", id)}
 }
 
-// List returns the projects that have run state under runDir.
+// List returns the projects that have run state under runDir, once the
+// run-state directory is found safe.
 func List(runDir string) ([]*Project, error) {
+	if err := MakeRunDir(runDir); err != nil {
+		return nil, err
+	}
 	entries, err := os.ReadDir(filepath.Join(runDir, "projects"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -121,6 +176,28 @@ func (p *Project) RolesDir() string { return p.rolesDir() }
 // LogPath is the log file of a role run by a supervisor.
 func (p *Project) LogPath(role string) string {
 	return filepath.Join(p.logsDir(), role+".log")
+}
+
+// CreateLog creates role's log afresh, for appending (safefile.Replace:
+// nothing is written through what was there).
+func (p *Project) CreateLog(role string) (*os.File, error) {
+	return safefile.Replace("the log of role "+role, p.LogPath(role))
+}
+
+// OpenLog opens role's log for reading: a regular file of the user's
+// (safefile.OpenOwned).
+func (p *Project) OpenLog(role string) (*os.File, error) {
+	return safefile.OpenOwned(p.LogPath(role))
+}
+
+// SupervisorLogPath is where a detached supervisor's own output goes.
+func (p *Project) SupervisorLogPath() string {
+	return filepath.Join(p.Dir, "supervisor.log")
+}
+
+// CreateSupervisorLog creates the supervisor's log afresh, as CreateLog.
+func (p *Project) CreateSupervisorLog() (*os.File, error) {
+	return safefile.Replace("the log of nook up", p.SupervisorLogPath())
 }
 
 // ControlPath is where a supervisor of this project listens.
@@ -161,8 +238,8 @@ func (p *Project) Roles() ([]*Role, error) {
 		path := filepath.Join(p.rolesDir(), e.Name())
 		var r Role
 		if err := readJSON(path, &r); err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				continue // removed meanwhile
+			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, safefile.ErrUntrusted) {
+				continue // removed meanwhile, or not nook's: never acted on
 			}
 			return nil, err
 		}
@@ -192,7 +269,7 @@ func (p *Project) Supervisor() (*Supervisor, error) {
 	path := filepath.Join(p.Dir, "supervisor.json")
 	var s Supervisor
 	if err := readJSON(path, &s); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, safefile.ErrUntrusted) {
 			return nil, nil
 		}
 		return nil, err
@@ -212,7 +289,7 @@ func (p *Project) RemoveSupervisor(owner Owner) error {
 	path := filepath.Join(p.Dir, "supervisor.json")
 	var s Supervisor
 	if err := readJSON(path, &s); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, safefile.ErrUntrusted) {
 			return nil
 		}
 		return err
@@ -237,9 +314,9 @@ func (e *LockedError) Error() string { return fmt.Sprintf("%s is locked by anoth
 // process ends, however it ends. It returns a *LockedError when taken.
 func (p *Project) Lock() (unlock func(), err error) {
 	path := filepath.Join(p.Dir, "up.lock")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := safefile.OpenLock("the lock of nook up", path)
 	if err != nil {
-		return nil, fmt.Errorf("opening the lock %s: %w", path, err)
+		return nil, err
 	}
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		f.Close()
@@ -251,24 +328,20 @@ func (p *Project) Lock() (unlock func(), err error) {
 	return func() { f.Close() }, nil
 }
 
+// writeJSON replaces the record at path atomically (safefile.WriteFile).
 func writeJSON(path string, v any) error {
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encoding %s: %w", path, err)
 	}
-	tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o600); err != nil {
-		return fmt.Errorf("writing %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("renaming %s to %s: %w", tmp, path, err)
-	}
-	return nil
+	return safefile.WriteFile(path, append(data, '\n'))
 }
 
+// readJSON reads the record at path, trusting only a regular file of the
+// user's (errors.Is safefile.ErrUntrusted otherwise): a record names a
+// process that nook stop may kill.
 func readJSON(path string, v any) error {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadOwned(path)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package runstate
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -61,7 +62,7 @@ func endedProcess(t *testing.T) Owner {
 }
 
 func TestStaleRoleIsCleaned(t *testing.T) {
-	p, err := Open(t.TempDir(), "abc123")
+	p, err := Open(testRunDir(t), "abc123")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +99,7 @@ func TestStaleRoleIsCleaned(t *testing.T) {
 }
 
 func TestStaleSupervisorIsCleaned(t *testing.T) {
-	p, err := Open(t.TempDir(), "abc123")
+	p, err := Open(testRunDir(t), "abc123")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +126,7 @@ func TestStaleSupervisorIsCleaned(t *testing.T) {
 }
 
 func TestLockIsExclusive(t *testing.T) {
-	dir := t.TempDir()
+	dir := testRunDir(t)
 	p, err := Open(dir, "abc123")
 	if err != nil {
 		t.Fatal(err)
@@ -152,7 +153,7 @@ func TestLockIsExclusive(t *testing.T) {
 }
 
 func TestLookupCreatesNothing(t *testing.T) {
-	runDir := t.TempDir()
+	runDir := testRunDir(t)
 	p := Lookup(runDir, "never-ran")
 	roles, err := p.Roles()
 	if err != nil || roles != nil {
@@ -179,4 +180,10 @@ func TestLookupCreatesNothing(t *testing.T) {
 	if roles, err := p.Roles(); err != nil || len(roles) != 1 || roles[0].Role != "server" {
 		t.Errorf("Roles through Lookup after a write through Open = %v, %v; want server", roles, err)
 	}
+}
+
+// testRunDir is a run-state directory for a test, not yet made: Open makes
+// it, private, as nook makes its own.
+func testRunDir(t *testing.T) string {
+	return filepath.Join(t.TempDir(), "nook")
 }

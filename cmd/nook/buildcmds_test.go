@@ -35,9 +35,12 @@ func init() {
 //	[fullmap]  the user has subordinate ids and newuidmap/newgidmap
 //	[slirp]    slirp4netns can run here (build steps get a network of their own)
 //	[podman]   podman and runc are installed, to check exports
+//	[foreignfixture]  root made another user's files for the safety scripts
 func scriptCondition(cond string) (bool, error) {
 	ci := os.Getenv("CI") != ""
 	switch cond {
+	case "foreignfixture":
+		return foreignFixtureReady()
 	case "debian":
 		return ci || testimage.DebianAvailable() == "", nil
 	case "slirp":

@@ -63,7 +63,7 @@ func (e noLogError) Hint() string {
 // until the role's run is over.
 func printLog(proj *runstate.Project, role string, follow bool, w io.Writer) error {
 	path := proj.LogPath(role)
-	f, err := os.Open(path)
+	f, err := proj.OpenLog(role)
 	if errors.Is(err, fs.ErrNotExist) {
 		return noLogError{role: role}
 	}

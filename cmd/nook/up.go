@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -94,10 +93,10 @@ func graceFromEnv() (time.Duration, error) {
 // detachUp starts the supervisor in a session of its own and waits until
 // it reports that its roles started.
 func detachUp(g *globals, proj *runstate.Project, args []string) error {
-	logPath := filepath.Join(proj.Dir, "supervisor.log")
-	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	logPath := proj.SupervisorLogPath()
+	logf, err := proj.CreateSupervisorLog()
 	if err != nil {
-		return fmt.Errorf("opening the supervisor's log %s: %w", logPath, err)
+		return err
 	}
 	defer logf.Close()
 	r, w, err := os.Pipe()

@@ -129,7 +129,11 @@ func (e volumesInUseError) Hint() string {
 // id (nook up, run, exec, shell) run, as `nook ps` finds them; dir names
 // the project in the message.
 func checkVolumesFree(id, dir string) error {
-	roles, err := runstate.Lookup(env.RunDir(), id).Roles()
+	proj, err := runstate.Find(env.RunDir(), id)
+	if err != nil {
+		return err
+	}
+	roles, err := proj.Roles()
 	if err != nil {
 		return err
 	}
