@@ -33,9 +33,11 @@ var allowed = map[string][]string{
 	"watch":              {},
 	"supervise":          {"env"},
 	"build":              {"env", "layers", "mounts", "rootless"},
-	"runstate":           {},
-	"project":            {"env", "layers", "build", "mounts", "rootless", "runstate", "supervise", "watch", "cgroups"},
+	"runstate":           {"internal/safefile"},
+	"project":            {"env", "layers", "build", "mounts", "rootless", "runstate", "supervise", "watch", "cgroups", "internal/safefile"},
 	"export":             {"env", "layers", "project", "rootless", "watch"},
+	"internal/safefile":  {},
+	"internal/testpeer":  {"rootless"},
 }
 
 func TestImportDirection(t *testing.T) {
