@@ -224,6 +224,10 @@ func (l launch) spec(b *built, resolvConf []byte) (*rootless.Spec, error) {
 	if err != nil {
 		return nil, err
 	}
+	argv, unused := commandLine(r, l.args)
+	if unused {
+		l.print.Line(fmt.Sprintf(`nook: notice: the command of role %s has several lines and does not use "$@": the arguments are its $1, $2, … only`, r.Name))
+	}
 	tty := term.IsTerminal(int(os.Stdin.Fd()))
 	if r.Tty != nil {
 		tty = *r.Tty
@@ -238,7 +242,7 @@ func (l launch) spec(b *built, resolvConf []byte) (*rootless.Spec, error) {
 		Role:        r.Name,
 		StopTimeout: l.stopTimeout,
 		Process: rootless.Process{
-			Args:  commandLine(r, l.args),
+			Args:  argv,
 			Env:   processEnv(l.env, r, b.snap, tty),
 			Cwd:   r.Workdir,
 			Tty:   tty,
@@ -249,16 +253,42 @@ func (l launch) spec(b *built, resolvConf []byte) (*rootless.Spec, error) {
 }
 
 // commandLine is the role's argv with args appended: to an array command
-// as they are, to a string command as "$@" (SPEC §5).
-func commandLine(r *env.Role, args []string) []string {
+// as they are, to a string command as "$@" (SPEC §5). A one-line script
+// that does not use "$@" or "$*" gets ` "$@"` appended, so that
+// `nook run test -- -v` reaches its command; a script of several lines
+// gets the args as its $1, $2, … only, since nothing can be appended to
+// its last line safely (it may end a loop, a here-document or a comment).
+// unused reports args that the script never looks at.
+func commandLine(r *env.Role, args []string) (argv []string, unused bool) {
 	if !r.Shell {
-		return append(slices.Clone(r.Command), args...)
+		return append(slices.Clone(r.Command), args...), false
 	}
 	script := r.Command[0]
-	if len(args) > 0 && !strings.Contains(script, "$@") && !strings.Contains(script, "$*") {
-		script += ` "$@"`
+	if len(args) > 0 && !usesArgs(script) {
+		if trimmed := strings.TrimRight(script, " \t\r\n"); !strings.Contains(trimmed, "\n") {
+			script = trimmed + ` "$@"`
+		} else {
+			unused = true
+		}
 	}
-	return append([]string{"/bin/sh", "-c", script, r.Name}, args...)
+	return append([]string{"/bin/sh", "-c", script, r.Name}, args...), unused
+}
+
+// usesArgs reports whether a shell script refers to its positional
+// parameters: $@, $*, $1…$9 or ${1}….
+func usesArgs(script string) bool {
+	for i := strings.IndexByte(script, '$'); i >= 0 && i+1 < len(script); {
+		c := script[i+1]
+		if c == '@' || c == '*' || c >= '1' && c <= '9' || c == '{' && i+2 < len(script) && (script[i+2] == '@' || script[i+2] == '*' || script[i+2] >= '1' && script[i+2] <= '9') {
+			return true
+		}
+		j := strings.IndexByte(script[i+1:], '$')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
 }
 
 // processEnv is the role's environment (env.ProcessEnv) with TERM set on a
