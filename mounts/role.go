@@ -231,6 +231,11 @@ func (b *builder) hostRoot(entries []layers.HostEntry) {
 	for _, h := range entries {
 		switch {
 		case provided[h.Name]:
+		case h.Name == "root" && h.Dir:
+			// root's home: the host's is root's alone, unreadable for you
+			// (bash would complain about its .bashrc at every start), so
+			// the role gets an empty, throw-away one.
+			b.add(Op{Kind: OpMkdir, Target: "/root", InRoot: true, Mode: 0o700})
 		case h.Symlink != "":
 			b.add(Op{Kind: OpSymlink, Target: "/" + h.Name, InRoot: true, Link: h.Symlink})
 		case h.Dir:
