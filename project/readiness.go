@@ -123,31 +123,23 @@ func PodRolePids(pod *PodFile, role string) []int {
 }
 
 // listensIn reports whether a TCP socket listens on port in the network
-// namespace of a role whose nook-init is pid. nook-init joins the pod's
-// namespace on one thread, which may not be its leader (whose namespace
-// /proc/PID/net shows), so every thread of it and its children is looked at:
-// /proc/PID/task/TID/net is the thread's own.
+// namespace of process pid, a role's nook-init: the pod forks it inside
+// its network namespace, so /proc/PID/net is the pod's socket table from
+// the start. A process still in this process's namespace, the host's, is
+// never looked at: there the pod's own forwarder listens on every
+// published host port, which with equal host and role ports (8080:8080)
+// would pass for the role.
 func listensIn(pid, port int) bool {
-	pids := []int{pid}
-	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*", pid))
-	for _, task := range tasks {
-		for _, file := range []string{"tcp", "tcp6"} {
-			if listensInTable(filepath.Join(task, "net", file), port) {
-				return true
-			}
-		}
-		children, _ := os.ReadFile(filepath.Join(task, "children"))
-		for _, c := range strings.Fields(string(children)) {
-			if n, err := strconv.Atoi(c); err == nil {
-				pids = append(pids, n)
-			}
-		}
+	ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pid))
+	if err != nil {
+		return false
 	}
-	for _, p := range pids[1:] {
-		for _, file := range []string{"tcp", "tcp6"} {
-			if listensInTable(fmt.Sprintf("/proc/%d/net/%s", p, file), port) {
-				return true
-			}
+	if own, err := os.Readlink("/proc/self/ns/net"); err != nil || ns == own {
+		return false
+	}
+	for _, file := range []string{"tcp", "tcp6"} {
+		if listensInTable(fmt.Sprintf("/proc/%d/net/%s", pid, file), port) {
+			return true
 		}
 	}
 	return false

@@ -66,20 +66,6 @@ func report(status *os.File, m startMessage) {
 	}
 }
 
-// joinNetNS moves the init's thread into the network namespace open as
-// fd, and keeps the init's main goroutine on that thread: the command,
-// forked from it, starts there. The init's other threads stay where they
-// were; nothing of theirs uses the network.
-func joinNetNS(fd int) error {
-	runtime.LockOSThread()
-	err := unix.Setns(fd, unix.CLONE_NEWNET)
-	unix.Close(fd)
-	if err != nil {
-		return fmt.Errorf("joining the pod's network namespace: %w", err)
-	}
-	return nil
-}
-
 // command is the role's process as nook-init starts it.
 type command struct {
 	path string
@@ -115,11 +101,9 @@ func prepare() (*command, error) {
 			return nil, fmt.Errorf("setting the hostname to %q: %w", spec.Hostname, err)
 		}
 	}
-	if spec.NetNS != 0 {
-		if err := joinNetNS(spec.NetNS); err != nil {
-			return nil, err
-		}
-	} else if spec.NewNet {
+	// A role of a pod is born in the pod's network namespace (see
+	// podServer.serveRun) and finds its loopback up; NewNet is then unset.
+	if spec.NewNet {
 		if err := loopbackUp(); err != nil {
 			return nil, err
 		}

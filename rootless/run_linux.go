@@ -89,7 +89,6 @@ func cloneFlags(spec *Spec) uintptr {
 // initOptions say how startInit starts nook-init.
 type initOptions struct {
 	flags uintptr  // the namespaces to create; with CLONE_NEWUSER, the caller is root in it
-	netns *os.File // a network namespace for nook-init to join (Spec.NetNS), or nil
 	full  *fullMap // with CLONE_NEWUSER: map the user's subordinate ids too (Spec.IDMap)
 }
 
@@ -123,9 +122,6 @@ func startInit(spec *Spec, stdio Stdio, o initOptions) (*localInit, error) {
 	}
 
 	extra := []*os.File{specR, statusW} // specFd, statusFd
-	if o.netns != nil {
-		extra = append(extra, o.netns) // netnsFd
-	}
 	attr := &syscall.SysProcAttr{
 		Cloneflags: o.flags,
 		Setsid:     true,

@@ -21,11 +21,6 @@ type Spec struct {
 	NewNet   bool         `json:"newNet"`         // new network namespace with loopback up (network "private" or "none"); Pod.Run: the pod's
 	Role     string       `json:"role,omitempty"` // the role's name, recorded in the pod's state (pod.json) for ps
 
-	// NetNS, when set, is the descriptor number (in nook-init) of the
-	// pod's network namespace: nook-init joins it before it starts the
-	// command. Set by the pod process, never by callers.
-	NetNS int `json:"netns,omitempty"`
-
 	// FakeOwnership installs, just before the command is exec'd, a seccomp
 	// filter that answers the chown family (chown, fchown, lchown,
 	// fchownat), setuid, setgid, setreuid, setregid, setresuid, setresgid,
