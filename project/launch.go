@@ -201,7 +201,11 @@ func rolePorts(r *env.Role) []rootless.Port {
 // run is start recorded in the run state while it lasts, so that nook ps
 // lists it and nook stop can end it.
 func (l launch) run() (int, error) {
-	if done, err := recordRun(l.env, l.role, l.shell); err == nil {
+	grace := l.stopTimeout
+	if grace <= 0 {
+		grace = rootless.DefaultStopTimeout
+	}
+	if done, err := recordRun(l.env, l.role, l.shell, grace); err == nil {
 		defer done()
 	} else {
 		l.print.Line(fmt.Sprintf("nook: warning: %v", err))

@@ -24,9 +24,12 @@ import (
 // SIGWINCH to the command; those that arrive while it is being started
 // are held and sent once it runs. When ctx is cancelled, the command gets
 // SIGTERM and, after spec.StopTimeout, SIGKILL; Run then returns the status
-// it ended with, or an error wrapping ctx.Err() if it never started. A
-// start that a terminating signal N interrupts (after the grace period, or
-// at once on a second one) returns 128+N.
+// it ended with, or an error wrapping ctx.Err() if it never started.
+// SIGINT or SIGTERM received while the command runs is forwarded and, like
+// the end of ctx, kills the command after spec.StopTimeout unless it ended;
+// a second one kills it at once. A start that a terminating signal N
+// interrupts (after the grace period, or at once on a second one) returns
+// 128+N.
 //
 // With spec.Process.Tty, the caller's terminal (stdio.In) is put in raw
 // mode for the run and restored before Run returns.

@@ -12,13 +12,17 @@ func newExecCmd(g *globals) *cobra.Command {
 		Short: "Run an ad-hoc command in the project's environment",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
+			grace, err := graceFromEnv()
+			if err != nil {
+				return err
+			}
 			p, err := openProject(g)
 			if err != nil {
 				return err
 			}
 			role := p.Env.DefaultRole()
 			role.Command, role.Shell = args, false
-			return exitStatus(p.Run(c.Context(), role, project.RunOptions{}))
+			return exitStatus(p.Run(c.Context(), role, project.RunOptions{StopTimeout: grace}))
 		},
 	}
 	c.Flags().SetInterspersed(false)
@@ -32,6 +36,10 @@ func newShellCmd(g *globals) *cobra.Command {
 		Args:              cobra.MaximumNArgs(1),
 		ValidArgsFunction: completeRoles(g),
 		RunE: func(c *cobra.Command, args []string) error {
+			grace, err := graceFromEnv()
+			if err != nil {
+				return err
+			}
 			p, err := openProject(g)
 			if err != nil {
 				return err
@@ -42,7 +50,7 @@ func newShellCmd(g *globals) *cobra.Command {
 					return err
 				}
 			}
-			return exitStatus(p.Run(c.Context(), role, project.RunOptions{Shell: true}))
+			return exitStatus(p.Run(c.Context(), role, project.RunOptions{Shell: true, StopTimeout: grace}))
 		},
 	}
 }

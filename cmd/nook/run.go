@@ -19,6 +19,10 @@ func newRunCmd(g *globals) *cobra.Command {
 		Args:              cobra.MinimumNArgs(1),
 		ValidArgsFunction: completeRoles(g),
 		RunE: func(c *cobra.Command, args []string) error {
+			grace, err := graceFromEnv()
+			if err != nil {
+				return err
+			}
 			p, err := openProject(g)
 			if err != nil {
 				return err
@@ -44,7 +48,7 @@ func newRunCmd(g *globals) *cobra.Command {
 			if len(extra) > 0 && extra[0] == "--" {
 				extra = extra[1:] // flags stop at ROLE, so pflag keeps the "--"
 			}
-			return exitStatus(p.Run(ctx, role, project.RunOptions{Args: extra, Pod: pods}))
+			return exitStatus(p.Run(ctx, role, project.RunOptions{Args: extra, Pod: pods, StopTimeout: grace}))
 		},
 	}
 	c.Flags().SetInterspersed(false)
