@@ -37,6 +37,8 @@ type launch struct {
 	// published port before it started anything.
 	out          *os.File
 	portsChecked bool
+	// started, when set, is called once the role's command runs.
+	started func()
 
 	// Shared by the roles one command runs: pod is the command's
 	// connection to the project's pod (nil: join it for this run), built
@@ -245,6 +247,7 @@ func (l launch) spec(b *built, resolvConf []byte) (*rootless.Spec, error) {
 		NewNet:      r.Network != env.NetworkHost,
 		Role:        r.Name,
 		StopTimeout: l.stopTimeout,
+		Started:     l.started,
 		Process: rootless.Process{
 			Args:  argv,
 			Env:   processEnv(l.env, r, b.snap, tty),

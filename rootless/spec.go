@@ -39,6 +39,9 @@ type Spec struct {
 	// Run's context is cancelled; zero means DefaultStopTimeout. The
 	// parent alone uses it.
 	StopTimeout time.Duration `json:"-"`
+	// Started, when set, is called once, when nook-init reports that the
+	// command runs. The parent alone uses it.
+	Started func() `json:"-"`
 }
 
 // Process is the command to run inside the new root.

@@ -36,7 +36,9 @@ func superviseStart(ctx context.Context, spec *Spec, stdio Stdio,
 	if err != nil {
 		return exitNook, err
 	}
-	return newSupervisor(proc, spec.StopTimeout).supervise(ctx, sigs, messages, exited)
+	s := newSupervisor(proc, spec.StopTimeout)
+	s.onStart = spec.Started
+	return s.supervise(ctx, sigs, messages, exited)
 }
 
 // initEnd is how nook-init ended: its wait status, or why it is unknown.
@@ -66,6 +68,7 @@ type supervisor struct {
 	stopSigs int         // stop requests (SIGINT, SIGTERM) received since the start
 	ctxErr   error       // the context ended
 	kill     *time.Timer // armed by a stop request
+	onStart  func()      // called when the command runs (Spec.Started), or nil
 }
 
 // newSupervisor supervises proc; grace zero is DefaultStopTimeout.
@@ -97,6 +100,9 @@ func (s *supervisor) supervise(ctx context.Context, sigs <-chan os.Signal, messa
 			gotMsg = true
 			if msg.Started {
 				s.started = true
+				if s.onStart != nil {
+					s.onStart()
+				}
 				for _, sig := range s.pending {
 					_ = s.proc.Signal(sig)
 				}

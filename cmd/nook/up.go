@@ -133,8 +133,8 @@ func detachUp(g *globals, proj *runstate.Project, args []string) error {
 	}
 	cmd.Process.Release() // it lives on in its own session
 	if res.Error != "" {
-		if res.Role != "" {
-			fmt.Fprintf(os.Stderr, "nook: the last lines of %s's log:\n%s", res.Role, tail(proj.LogPath(res.Role), 20))
+		if t := tail(proj.LogPath(res.Role), 20); res.Role != "" && t != "" {
+			fmt.Fprintf(os.Stderr, "nook: the last lines of %s's log:\n%s", res.Role, t)
 		}
 		return upFailedError{msg: res.Error, hints: res.Hints}
 	}
