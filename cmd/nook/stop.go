@@ -65,7 +65,7 @@ func stopRoles(proj *runstate.Project, names []string) error {
 	}
 	want := func(role string) bool { return len(names) == 0 || slices.Contains(names, role) }
 	var owners []stopOwner // processes to signal and wait for
-	var upRoles []string        // roles to ask nook up to stop
+	var upRoles []string   // roles to ask nook up to stop
 	var ports []string
 	found := map[string]bool{}
 	for _, r := range records {
