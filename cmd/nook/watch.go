@@ -93,6 +93,7 @@ type watchLoop struct {
 	roles   []string
 	watcher *watch.Watcher
 	sup     *supervise.Supervisor
+	pods    *project.PodJoiner // held while the project is in use: re-runs keep the pod, its ports and its other roles
 }
 
 // run starts the roles and handles triggers until SIGINT or SIGTERM.
@@ -109,6 +110,7 @@ func (w *watchLoop) run(p *project.Project) error {
 	defer func() {
 		w.sup.Stop()
 		w.watcher.Close()
+		w.pods.Close()
 	}()
 	w.say("watching %s: running %s", p.Env.ProjectDir, strings.Join(w.roles, ", "))
 	w.sup.StartAll()
@@ -159,12 +161,13 @@ func (w *watchLoop) use(ctx context.Context, p *project.Project) error {
 	if err != nil {
 		return err
 	}
-	sup, err := supervise.New(ctx, roleStarter{p: p, grace: w.grace}, sroles, w.report(e))
+	pods := p.NewPodJoiner()
+	sup, err := supervise.New(ctx, roleStarter{p: p, grace: w.grace, pods: pods}, sroles, w.report(e))
 	if err != nil {
 		watcher.Close()
 		return err
 	}
-	w.env, w.roles, w.watcher, w.sup = e, roles, watcher, sup
+	w.env, w.roles, w.watcher, w.sup, w.pods = e, roles, watcher, sup, pods
 	return nil
 }
 
@@ -193,11 +196,12 @@ func (w *watchLoop) reload(ctx context.Context, t watch.Trigger) bool {
 	p, err := openProject(w.g)
 	if err == nil {
 		old := w.watcher
-		oldSup := w.sup
+		oldSup, oldPods := w.sup, w.pods
 		if err = w.use(ctx, p); err == nil {
 			w.say("%s changed: %s", changedFiles(t.Files), w.action(p.Env, w.roles))
 			oldSup.Stop()
 			old.Close()
+			oldPods.Close()
 			w.sup.StartAll()
 			return true
 		}
@@ -286,14 +290,16 @@ func changedFiles(files []string) string {
 	return fmt.Sprintf("%s and %d more", strings.Join(files[:shown], ", "), len(files)-shown)
 }
 
-// roleStarter runs roles of one project for the supervisor.
+// roleStarter runs roles of one project for the supervisor, in the pod
+// pods holds.
 type roleStarter struct {
 	p     *project.Project
 	grace time.Duration
+	pods  *project.PodJoiner
 }
 
 // Start runs the role in the foreground, without a terminal, until it ends
 // or ctx is cancelled.
 func (s roleStarter) Start(ctx context.Context, name string) (int, error) {
-	return s.p.Start(ctx, s.p.Env.Roles[name], project.RunOptions{StopTimeout: s.grace, Background: true})
+	return s.p.Start(ctx, s.p.Env.Roles[name], project.RunOptions{StopTimeout: s.grace, Background: true, Pod: s.pods})
 }
