@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nookenv/nook/env"
@@ -47,6 +48,62 @@ func readyCheck(e *env.Env, r *env.Role) func(ctx context.Context) error {
 			return false
 		})
 	}
+}
+
+// startSettle is how long a long-running role without a `ready` check must
+// keep running after its command started before it counts as started, as
+// supervisord's startsecs: one that exits at once (a typo, a server that
+// daemonises, a port it cannot bind) fails nook up -d instead of passing.
+const startSettle = time.Second
+
+// starts tells the readiness check of a role without `ready` when its
+// command started. A run's Start and its check get the same context (the
+// run's), which keys the run.
+type starts struct {
+	m sync.Map // by a run's context: a chan struct{} closed once its command runs
+}
+
+// notifier is what the run with context ctx calls once its command runs
+// (a launch's started), and what the run calls when it ends.
+func (s *starts) notifier(ctx context.Context) (started func(), forget func()) {
+	ch := s.channel(ctx)
+	var once sync.Once
+	return func() { once.Do(func() { close(ch) }) }, func() { s.m.Delete(ctx) }
+}
+
+// check is the readiness check of role r as nook up and nook run apply it
+// before r's dependants start: its `ready` port (readyCheck), else, for a
+// long-running role, settled; nil for a one-shot role without one.
+func (s *starts) check(e *env.Env, r *env.Role) func(context.Context) error {
+	if c := readyCheck(e, r); c != nil || !LongRunning(r) {
+		return c
+	}
+	return s.settled
+}
+
+// settled is the readiness check of a long-running role without `ready`:
+// its command runs, and still runs startSettle later. ctx is the run's: it
+// ends when the run does.
+func (s *starts) settled(ctx context.Context) error {
+	defer s.m.Delete(ctx)
+	select {
+	case <-s.channel(ctx):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	t := time.NewTimer(startSettle)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *starts) channel(ctx context.Context) chan struct{} {
+	ch, _ := s.m.LoadOrStore(ctx, make(chan struct{}))
+	return ch.(chan struct{})
 }
 
 // poll calls ok every readyPoll until it reports true or ctx ends.

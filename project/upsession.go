@@ -49,7 +49,7 @@ type upSession struct {
 
 	stopping atomic.Bool // Ctrl-C, SIGTERM or nook stop: ends are not failures
 
-	starts sync.Map // by a run's context: a chan struct{} closed once its command runs
+	starts starts // when each run's command started, for roles without a ready check
 
 	mu       sync.Mutex
 	records  map[string]*runstate.Role
@@ -130,12 +130,8 @@ func (p *Project) Up(proj *runstate.Project, roles []string, opt UpOptions) (int
 			return exitNook, fmt.Errorf("opening the log of role %s: %w", n, err)
 		}
 		logs[n] = logf
-		ready := readyCheck(e, r)
-		if ready == nil && LongRunning(r) {
-			ready = s.settledCheck
-		}
 		sroles = append(sroles, supervise.Role{Name: n, LongRunning: LongRunning(r), DependsOn: r.DependsOn,
-			Restart: r.Restart, Ready: ready})
+			Restart: r.Restart, Ready: s.starts.check(e, r)})
 	}
 
 	// A role gets the same signal from its Run (forwarded) and may end at
@@ -256,12 +252,11 @@ func (u upStarter) Start(ctx context.Context, name string) (int, error) {
 		return exitNook, err
 	}
 	role := s.env.Roles[name]
-	started := s.startedChan(ctx)
-	defer s.starts.Delete(ctx)
-	var once sync.Once
+	started, forget := s.starts.notifier(ctx)
+	defer forget()
 	l := launch{env: s.env, role: role, ctx: ctx, stopTimeout: s.opt.Grace, background: true,
 		out: out, portsChecked: true, pod: u.pods, built: s.p.built(role), progress: s.p.Progress, print: s.p.Printer,
-		started: func() { once.Do(func() { close(started) }) }}
+		started: started}
 	code, err := l.start()
 	// The run's output is in its log before its end is recorded.
 	out.Close()
@@ -270,39 +265,6 @@ func (u upStarter) Start(ctx context.Context, name string) (int, error) {
 	case <-time.After(drainLimit):
 	}
 	return code, err
-}
-
-// startSettle is how long a long-running role without a `ready` check must
-// keep running after its command started before it counts as started, as
-// supervisord's startsecs: one that exits at once (a typo, a server that
-// daemonises, a port it cannot bind) fails nook up -d instead of passing.
-const startSettle = time.Second
-
-// settledCheck is the readiness check of a long-running role without
-// `ready`: its command runs, and still runs startSettle later. ctx is the
-// run's: it ends when the run does.
-func (s *upSession) settledCheck(ctx context.Context) error {
-	defer s.starts.Delete(ctx)
-	select {
-	case <-s.startedChan(ctx):
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	t := time.NewTimer(startSettle)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// startedChan is the channel closed once the command of the run with
-// context ctx runs; the run's Start and its readiness check share it.
-func (s *upSession) startedChan(ctx context.Context) chan struct{} {
-	ch, _ := s.starts.LoadOrStore(ctx, make(chan struct{}))
-	return ch.(chan struct{})
 }
 
 // ready records that a run of role became ready.

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -35,15 +37,11 @@ func newRunCmd(g *globals) *cobra.Command {
 			// connection to the pod, made by the first role that needs it.
 			ctx, pods := c.Context(), p.NewPodJoiner()
 			defer pods.Close()
-			for _, dep := range p.OneShotDependencies(role) {
-				code, err := p.Start(ctx, p.Env.Roles[dep], project.RunOptions{Pod: pods})
-				if err != nil {
-					return err
-				}
-				if code != 0 {
-					return exitError{code: code, msg: fmt.Sprintf("dependency %s of %s exited with status %d", dep, role.Name, code)}
-				}
+			stopDeps, err := p.StartDependencies(ctx, role, project.RunOptions{Pod: pods, StopTimeout: grace})
+			if err != nil {
+				return dependencyFailed(p, err)
 			}
+			defer stopDeps()
 			extra := args[1:]
 			if len(extra) > 0 && extra[0] == "--" {
 				extra = extra[1:] // flags stop at ROLE, so pflag keeps the "--"
@@ -53,6 +51,18 @@ func newRunCmd(g *globals) *cobra.Command {
 	}
 	c.Flags().SetInterspersed(false)
 	return c
+}
+
+// dependencyFailed prints the end of a failed long-running dependency's
+// log before err is reported.
+func dependencyFailed(p *project.Project, err error) error {
+	var dep *project.DependencyError
+	if errors.As(err, &dep) && dep.Log != "" {
+		if t := tail(dep.Log, 20); t != "" {
+			fmt.Fprintf(os.Stderr, "nook: the last lines of %s's log:\n%s", dep.Dependency, t)
+		}
+	}
+	return err
 }
 
 // completeRoles completes role names from the project's nook.toml.
