@@ -27,6 +27,7 @@ func testEnv() *env.Env {
 		Image:      "docker.io/library/golang:1.24-bookworm",
 		Workdir:    "/work",
 		Hostname:   "proj",
+		Roles:      map[string]*env.Role{"test": {Name: "test"}, "db": {Name: "db"}, "web": {Name: "web"}},
 	}
 }
 

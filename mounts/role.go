@@ -46,7 +46,7 @@ func PlanRole(e *env.Env, r *env.Role, s *layers.Snapshot, o Options) (*Plan, er
 	}
 	b := &builder{scratch: o.Scratch, plan: &Plan{Root: filepath.Join(o.Scratch, "root")}}
 	b.scratchOps(o, s.Host)
-	binds = append(binds, b.etcFiles(binds, e.Hostname, o.ResolvConf)...)
+	binds = append(binds, b.etcFiles(binds, e.Hostname, e.RoleNames(), o.ResolvConf)...)
 	for _, v := range r.Volumes {
 		b.add(Op{Kind: OpMkdir, Target: filepath.Join(o.VolumesDir, v.Name), Mode: 0o755})
 	}
