@@ -34,7 +34,7 @@ func newShellCmd(g *globals) *cobra.Command {
 		Use:               "shell [ROLE]",
 		Short:             "Open an interactive shell (bash if present, else sh) in the environment",
 		Args:              cobra.MaximumNArgs(1),
-		ValidArgsFunction: completeRoles(g),
+		ValidArgsFunction: completeRoles(g, false),
 		RunE: func(c *cobra.Command, args []string) error {
 			grace, err := graceFromEnv()
 			if err != nil {

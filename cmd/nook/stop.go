@@ -32,7 +32,7 @@ func newStopCmd(g *globals) *cobra.Command {
 			"nook that runs it, default 10s), SIGKILL. nook stop returns\n" +
 			"once their processes are gone and their published ports are free. Stopped roles\n" +
 			"of nook up are not restarted; nook up ends when its last role has stopped.",
-		ValidArgsFunction: completeRoles(g),
+		ValidArgsFunction: completeRoles(g, true),
 		RunE: func(c *cobra.Command, args []string) error {
 			p, err := openProject(g)
 			if err != nil {

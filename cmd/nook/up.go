@@ -35,7 +35,7 @@ func newUpCmd(g *globals) *cobra.Command {
 			"(default 10s).\n\n" +
 			"With -d, a supervisor process of its own session runs the roles and nook up\n" +
 			"returns once they are started (or one failed: 125, with its log's tail).",
-		ValidArgsFunction: completeRoles(g),
+		ValidArgsFunction: completeRoles(g, true),
 		RunE: func(c *cobra.Command, args []string) error {
 			grace, err := graceFromEnv()
 			if err != nil {

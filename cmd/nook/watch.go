@@ -37,7 +37,7 @@ func newWatchCmd(g *globals) *cobra.Command {
 			"everything; an invalid edit is reported and the old roles keep running.\n" +
 			"Ctrl-C (or SIGTERM) stops every role; nook then exits with 130 (or 143).\n" +
 			"NOOK_STOP_TIMEOUT sets the grace period (default 10s).",
-		ValidArgsFunction: completeRoles(g),
+		ValidArgsFunction: completeRoles(g, true),
 		RunE: func(c *cobra.Command, args []string) error {
 			if debounce < 0 {
 				return usageError{msg: fmt.Sprintf("--debounce %v: negative", debounce), hint: "use 0 for no debounce"}
