@@ -22,6 +22,7 @@ import (
 type launch struct {
 	env   *env.Env
 	role  *env.Role
+	vars  []string // KEY=VALUE over the role's environment (-e)
 	args  []string // appended to the role's command
 	shell bool     // an interactive shell instead of the role's command
 
@@ -250,7 +251,7 @@ func (l launch) spec(b *built, resolvConf []byte) (*rootless.Spec, error) {
 		Started:     l.started,
 		Process: rootless.Process{
 			Args:  argv,
-			Env:   processEnv(l.env, r, b.snap, tty),
+			Env:   processEnv(l.env, r, l.vars, b.snap, tty),
 			Cwd:   r.Workdir,
 			Tty:   tty,
 			Shell: l.shell,
@@ -299,8 +300,8 @@ func usesArgs(script string) bool {
 }
 
 // processEnv is the role's environment (env.ProcessEnv) with TERM set on a
-// terminal.
-func processEnv(e *env.Env, r *env.Role, snap *layers.Snapshot, tty bool) []string {
+// terminal and vars (-e) over the role's own.
+func processEnv(e *env.Env, r *env.Role, vars []string, snap *layers.Snapshot, tty bool) []string {
 	var extra []string
 	if tty {
 		t := os.Getenv("TERM")
@@ -309,7 +310,12 @@ func processEnv(e *env.Env, r *env.Role, snap *layers.Snapshot, tty bool) []stri
 		}
 		extra = []string{"TERM=" + t}
 	}
-	return env.ProcessEnv(snap.Config.Env, e.Hostname, extra, r.Vars)
+	if len(vars) > 0 {
+		vars = slices.Concat(r.Vars, vars)
+	} else {
+		vars = r.Vars
+	}
+	return env.ProcessEnv(snap.Config.Env, e.Hostname, extra, vars)
 }
 
 // hostResolvConf is the host's resolver configuration, for builds and for

@@ -7,6 +7,7 @@ import (
 )
 
 func newExecCmd(g *globals) *cobra.Command {
+	var vars []string
 	c := &cobra.Command{
 		Use:   "exec [--] CMD [ARGS...]",
 		Short: "Run an ad-hoc command in the project's environment",
@@ -16,7 +17,7 @@ func newExecCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			p, err := openProject(g)
+			p, err := openProjectEnv(g, vars)
 			if err != nil {
 				return err
 			}
@@ -25,12 +26,14 @@ func newExecCmd(g *globals) *cobra.Command {
 			return exitStatus(p.Run(c.Context(), role, project.RunOptions{StopTimeout: grace}))
 		},
 	}
+	envFlag(c, &vars)
 	c.Flags().SetInterspersed(false)
 	return c
 }
 
 func newShellCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var vars []string
+	c := &cobra.Command{
 		Use:               "shell [ROLE]",
 		Short:             "Open an interactive shell (bash if present, else sh) in the environment",
 		Args:              cobra.MaximumNArgs(1),
@@ -40,7 +43,7 @@ func newShellCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			p, err := openProject(g)
+			p, err := openProjectEnv(g, vars)
 			if err != nil {
 				return err
 			}
@@ -53,4 +56,6 @@ func newShellCmd(g *globals) *cobra.Command {
 			return exitStatus(p.Run(c.Context(), role, project.RunOptions{Shell: true, StopTimeout: grace}))
 		},
 	}
+	envFlag(c, &vars)
+	return c
 }

@@ -19,6 +19,7 @@ import (
 )
 
 func newRunCmd(g *globals) *cobra.Command {
+	var vars []string
 	c := &cobra.Command{
 		Use:   "run [ROLE [-- ARGS...]]",
 		Short: "Run a role (after its dependencies) in the foreground; without ROLE, list the roles",
@@ -35,7 +36,7 @@ func newRunCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			p, err := openProject(g)
+			p, err := openProjectEnv(g, vars)
 			if err != nil {
 				return err
 			}
@@ -62,6 +63,7 @@ func newRunCmd(g *globals) *cobra.Command {
 			return exitStatus(p.Run(ctx, role, project.RunOptions{Args: extra, Pod: pods, StopTimeout: grace}))
 		},
 	}
+	envFlag(c, &vars)
 	c.Flags().SetInterspersed(false)
 	return c
 }

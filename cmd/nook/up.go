@@ -23,6 +23,7 @@ const upReadyFd = 3
 
 func newUpCmd(g *globals) *cobra.Command {
 	var detach, child bool
+	var vars []string
 	c := &cobra.Command{
 		Use:   "up [-d] [ROLE...]",
 		Short: "Start long-running roles with their dependencies, logs prefixed by role",
@@ -42,9 +43,9 @@ func newUpCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if child {
-				return runDetachedChild(g, args, grace)
+				return runDetachedChild(g, args, vars, grace)
 			}
-			p, err := openProject(g)
+			p, err := openProjectEnv(g, vars)
 			if err != nil {
 				return err
 			}
@@ -65,7 +66,7 @@ func newUpCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if detach {
-				return detachUp(g, proj, args)
+				return detachUp(g, proj, args, p.Vars)
 			}
 			return exitStatus(p.Up(proj, roles, project.UpOptions{Grace: grace, Terminal: os.Stdout}))
 		},
@@ -73,6 +74,7 @@ func newUpCmd(g *globals) *cobra.Command {
 	c.Flags().BoolVarP(&detach, "detach", "d", false, "run the roles in the background and return once they are started")
 	c.Flags().BoolVar(&child, "detached-child", false, "the supervisor of nook up -d (internal)")
 	c.Flags().MarkHidden("detached-child")
+	envFlag(c, &vars)
 	return c
 }
 
@@ -91,8 +93,8 @@ func graceFromEnv() (time.Duration, error) {
 }
 
 // detachUp starts the supervisor in a session of its own and waits until
-// it reports that its roles started.
-func detachUp(g *globals, proj *runstate.Project, args []string) error {
+// it reports that its roles started. vars are the -e values, as KEY=VALUE.
+func detachUp(g *globals, proj *runstate.Project, args, vars []string) error {
 	logPath := filepath.Join(proj.Dir, "supervisor.log")
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
@@ -111,7 +113,11 @@ func detachUp(g *globals, proj *runstate.Project, args []string) error {
 	if g.file != "" {
 		argv = append(argv, "--file", g.file)
 	}
-	argv = append(append(argv, "up", "--detached-child", "--"), args...)
+	argv = append(argv, "up", "--detached-child")
+	for _, kv := range vars {
+		argv = append(argv, "--env", kv)
+	}
+	argv = append(append(argv, "--"), args...)
 	cmd := &exec.Cmd{
 		Path:        "/proc/self/exe",
 		Args:        argv,
@@ -154,7 +160,7 @@ func (e upFailedError) Hint() string  { return strings.Join(e.hints, "\n") }
 
 // runDetachedChild is the supervisor of nook up -d: it reports on
 // upReadyFd once the roles started, or why not.
-func runDetachedChild(g *globals, args []string, grace time.Duration) error {
+func runDetachedChild(g *globals, args, vars []string, grace time.Duration) error {
 	ready := os.NewFile(upReadyFd, "up-ready")
 	if ready == nil {
 		return errors.New("nook up --detached-child: no start pipe: it is nook up -d's own")
@@ -168,7 +174,7 @@ func runDetachedChild(g *globals, args []string, grace time.Duration) error {
 		}
 	}
 	err := func() error {
-		p, err := openProject(g)
+		p, err := openProjectEnv(g, vars)
 		if err != nil {
 			return err
 		}

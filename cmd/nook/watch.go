@@ -27,6 +27,7 @@ var alwaysWatched = []string{"nook.toml", "nook.lock"}
 
 func newWatchCmd(g *globals) *cobra.Command {
 	debounce := watch.DefaultDebounce
+	var vars []string
 	c := &cobra.Command{
 		Use:   "watch [ROLE...]",
 		Short: "Run roles and re-run or restart them when their watch files change",
@@ -46,18 +47,19 @@ func newWatchCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			p, err := openProject(g)
+			p, err := openProjectEnv(g, vars)
 			if err != nil {
 				return err
 			}
 			if _, err := watchedRoles(p, args); err != nil {
 				return err
 			}
-			w := &watchLoop{g: g, chosen: args, debounce: debounce, grace: grace}
+			w := &watchLoop{g: g, vars: vars, chosen: args, debounce: debounce, grace: grace}
 			return w.run(p)
 		},
 	}
 	c.Flags().DurationVar(&debounce, "debounce", watch.DefaultDebounce, "quiet `DURATION` that ends a burst of changes")
+	envFlag(c, &vars)
 	return c
 }
 
@@ -85,6 +87,7 @@ func watchedRoles(p *project.Project, names []string) ([]string, error) {
 // its supervisor, replaced together when nook.toml changes.
 type watchLoop struct {
 	g        *globals
+	vars     []string // -e values
 	chosen   []string
 	debounce time.Duration
 	grace    time.Duration
@@ -193,7 +196,7 @@ func (w *watchLoop) trigger(ctx context.Context, t watch.Trigger) {
 // reload re-reads nook.toml; a valid one replaces the environment, the
 // watcher and every role, and reload reports true.
 func (w *watchLoop) reload(ctx context.Context, t watch.Trigger) bool {
-	p, err := openProject(w.g)
+	p, err := openProjectEnv(w.g, w.vars)
 	if err == nil {
 		old := w.watcher
 		oldSup, oldPods := w.sup, w.pods
