@@ -55,4 +55,5 @@ type RoleConfig struct {
 	User      string // or ""
 	Tty       *bool
 	Limits    Limits
+	SSHAgent  bool
 }

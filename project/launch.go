@@ -219,7 +219,10 @@ func (l launch) run() (int, error) {
 // spec turns the launch into what nook's init needs, in environment b.
 // A user other than root needs the full id map.
 func (l launch) spec(b *built, resolvConf []byte) (*rootless.Spec, error) {
-	r := l.role
+	r, err := withSSHAgent(l.role)
+	if err != nil {
+		return nil, err
+	}
 	if !rootless.RootUser(r.User) && b.idmap != rootless.IDMapFull {
 		return nil, userError{role: r.Name, user: r.User}
 	}
