@@ -109,6 +109,15 @@ func TestPlanRoleGolden(t *testing.T) {
 		role: &env.Role{Name: "build", Workdir: "/work/cmd"},
 		snap: registrySnapshot(200),
 	}, {
+		// user = "host": the user made to exist, /etc kept read-only,
+		// just before the pivot.
+		name: "host-user",
+		role: &env.Role{Name: "test"},
+		snap: registrySnapshot(1),
+		opts: func(o *Options) {
+			o.User = &User{Name: "ada", UID: 1000, GID: 1000, Home: "/home/ada"}
+		},
+	}, {
 		name: "persistent-upper",
 		role: &env.Role{Name: "build"},
 		snap: registrySnapshot(2),

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -223,13 +226,20 @@ func (l launch) spec(b *built, resolvConf []byte) (*rootless.Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !rootless.RootUser(r.User) && b.idmap != rootless.IDMapFull {
+	if !rootless.RootUser(r.User) && r.User != rootless.HostUser && b.idmap != rootless.IDMapFull {
 		return nil, userError{role: r.Name, user: r.User}
+	}
+	var you *mounts.User
+	if r.User == rootless.HostUser {
+		if you, err = hostUser(); err != nil {
+			return nil, err
+		}
 	}
 	plan, err := mounts.PlanRole(l.env, r, b.snap, mounts.Options{
 		Scratch:    b.store.ScratchDir(),
 		VolumesDir: b.store.VolumesDir(l.env.ProjectID),
 		ResolvConf: resolvConf,
+		User:       you,
 	})
 	if err != nil {
 		return nil, err
@@ -321,6 +331,29 @@ func processEnv(e *env.Env, r *env.Role, vars []string, snap *layers.Snapshot, t
 	return env.ProcessEnv(snap.Config.Env, e.Hostname, extra, vars)
 }
 
+// hostUser is you, as a role with user = "host" runs: your name, ids and
+// home ($HOME, else your passwd entry's, else /home/NAME), which the plan
+// gives the role's root when its image has no entry for your uid.
+func hostUser() (*mounts.User, error) {
+	u, err := user.Current()
+	if err != nil {
+		return nil, fmt.Errorf("looking up who you are for user = \"host\": %w", err)
+	}
+	uid, err1 := strconv.ParseUint(u.Uid, 10, 32)
+	gid, err2 := strconv.ParseUint(u.Gid, 10, 32)
+	if err1 != nil || err2 != nil {
+		return nil, fmt.Errorf("looking up who you are for user = \"host\": uid %q, gid %q", u.Uid, u.Gid)
+	}
+	home := os.Getenv("HOME")
+	if !filepath.IsAbs(home) || filepath.Clean(home) != home || home == "/" {
+		home = u.HomeDir
+	}
+	if !filepath.IsAbs(home) || home == "/" {
+		home = "/home/" + u.Username
+	}
+	return &mounts.User{Name: u.Username, UID: uint32(uid), GID: uint32(gid), Home: filepath.Clean(home)}, nil
+}
+
 // hostResolvConf is the host's resolver configuration, for builds and for
 // roles outside the pod (on the host's network, or on none).
 func hostResolvConf() []byte {
@@ -339,5 +372,5 @@ func (e userError) Error() string {
 }
 
 func (e userError) Hint() string {
-	return `remove "user" from the role, or map your subordinate ids: idmap = "full" in ` + env.UserConfigPath()
+	return `remove "user" from the role, use user = "host" (you, with your own ids), or map your subordinate ids: idmap = "full" in ` + env.UserConfigPath()
 }

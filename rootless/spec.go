@@ -53,7 +53,8 @@ type Process struct {
 	Shell bool     `json:"shell"` // a shell: bash if the root has it, else sh; interactive (-i) with Tty (Args is ignored)
 	// User is who the command runs as: "" (root inside, you outside),
 	// NAME, UID, NAME:GROUP or UID:GID, looked up in the new root's
-	// /etc/passwd and /etc/group. Anyone but root needs the full id map.
+	// /etc/passwd and /etc/group (anyone but root needs the full id map),
+	// or HostUser: you, with your own ids, under either map.
 	User string `json:"user,omitempty"`
 }
 

@@ -8,6 +8,7 @@ import (
 
 func newExecCmd(g *globals) *cobra.Command {
 	var vars []string
+	var who string
 	c := &cobra.Command{
 		Use:   "exec [--] CMD [ARGS...]",
 		Short: "Run an ad-hoc command in the project's environment",
@@ -23,16 +24,21 @@ func newExecCmd(g *globals) *cobra.Command {
 			}
 			role := p.Env.DefaultRole()
 			role.Command, role.Shell = args, false
+			if who != "" {
+				role.User = who
+			}
 			return exitStatus(p.Run(c.Context(), role, project.RunOptions{StopTimeout: grace}))
 		},
 	}
 	envFlag(c, &vars)
+	userFlag(c, &who)
 	c.Flags().SetInterspersed(false)
 	return c
 }
 
 func newShellCmd(g *globals) *cobra.Command {
 	var vars []string
+	var who string
 	c := &cobra.Command{
 		Use:               "shell [ROLE]",
 		Short:             "Open an interactive shell (bash if present, else sh) in the environment",
@@ -53,9 +59,15 @@ func newShellCmd(g *globals) *cobra.Command {
 					return err
 				}
 			}
+			if who != "" {
+				copied := *role
+				copied.User = who
+				role = &copied
+			}
 			return exitStatus(p.Run(c.Context(), role, project.RunOptions{Shell: true, StopTimeout: grace}))
 		},
 	}
 	envFlag(c, &vars)
+	userFlag(c, &who)
 	return c
 }

@@ -27,6 +27,12 @@ func envFlag(c *cobra.Command, vars *[]string) {
 		"set `KEY=VALUE` in the role's environment, over nook.toml's (-e KEY: the value KEY has here); repeatable")
 }
 
+// userFlag adds -u/--user to c, as docker exec -u: who runs the command.
+func userFlag(c *cobra.Command, who *string) {
+	c.Flags().StringVarP(who, "user", "u", "",
+		"run as `USER`: host (you, with your own ids), or NAME, UID, NAME:GROUP, UID:GID of the image (the full id map); default: the role's")
+}
+
 // openProjectEnv is openProject with the -e values in vars over every
 // role's environment.
 func openProjectEnv(g *globals, vars []string) (*project.Project, error) {
