@@ -62,6 +62,7 @@ env = { URL = "http://${HOST}:${PORT:-8080}", LITERAL = "$$HOME" }
 [roles.web]
 command = "serve --name ${NAME} --pid $$$$"
 ports = ["${PORT:-8080}:8080"]
+ready = { port = "${PORT:-8080}" }
 `,
 		".env": "TAG=bookworm\nGREETING=from-dotenv\nNAME=from-dotenv\n",
 	})
@@ -80,8 +81,8 @@ ports = ["${PORT:-8080}:8080"]
 		t.Errorf("env %q", c.Env)
 	}
 	web := c.Roles["web"]
-	if web.Command[0] != "serve --name from-dotenv --pid $$" || web.Ports[0].HostPort != 8080 {
-		t.Errorf("web: command %q, ports %v", web.Command, web.Ports)
+	if web.Command[0] != "serve --name from-dotenv --pid $$" || web.Ports[0].HostPort != 8080 || web.Ready == nil || web.Ready.Port != 8080 {
+		t.Errorf("web: command %q, ports %v, ready %v", web.Command, web.Ports, web.Ready)
 	}
 	if want := []string{`nook.toml:3:9: env.URL: ${HOST} is not set: it stands for an empty string`}; !slices.Equal(c.Warnings, want) {
 		t.Errorf("warnings %q, want %q", c.Warnings, want)
@@ -115,5 +116,14 @@ volumes = [
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Errorf("errors:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// ready.port may be a string, to be interpolated; it must hold a number.
+func TestLoadReadyPortString(t *testing.T) {
+	project(t, map[string]string{"nook.toml": "image = \"debian\"\n[roles.db]\ncommand = \"x\"\nready = { port = \"${DB_PORT:-postgres}\" }\n"})
+	_, err := load("nook.toml", func(string) (string, bool) { return "", false })
+	if err == nil || err.Error() != `nook.toml:4:11: roles.db.ready.port: "postgres" is not a port number` {
+		t.Errorf("Load = %v", err)
 	}
 }
