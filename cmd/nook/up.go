@@ -29,7 +29,7 @@ func newUpCmd(g *globals) *cobra.Command {
 		Short: "Start long-running roles with their dependencies, logs prefixed by role",
 		Long: "Start the roles (default: those that publish ports or have a restart policy)\n" +
 			"after their dependencies: one-shot roles must succeed first, long-running ones\n" +
-			"must be ready (their ready.port accepting, else started). Output is prefixed by\n" +
+			"must be ready (their ready.port listening, else running for 1s). Output is prefixed by\n" +
 			"role and kept under the run-state directory for `nook logs`. Restart policies\n" +
 			"apply. Ctrl-C (or SIGTERM) stops every role (SIGTERM, grace period, SIGKILL);\n" +
 			"nook up exits non-zero if a role failed. NOOK_STOP_TIMEOUT sets the grace period\n" +
