@@ -31,6 +31,10 @@ type Config struct {
 	Mounts      []Mount           // sources as written; targets cleaned
 	Volumes     []Volume
 	Roles       map[string]*RoleConfig
+
+	// Warnings are problems that do not make the file invalid, each with
+	// its file, line and column: a ${VAR} whose VAR is not set.
+	Warnings []string
 }
 
 // RoleConfig is one [roles.NAME] table as written.
@@ -51,4 +55,5 @@ type RoleConfig struct {
 	User      string // or ""
 	Tty       *bool
 	Limits    Limits
+	SSHAgent  bool
 }

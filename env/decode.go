@@ -199,9 +199,18 @@ func (d *decoder) stringList(key []string, v any, check func(i int, s string) bo
 	return out
 }
 
-// port checks that v is an integer port number.
+// port checks that v is a port number: an integer, or a string that holds
+// one (so that it can be interpolated: port = "${PORT:-8080}").
 func (d *decoder) port(key []string, v any) (uint16, bool) {
 	n, ok := v.(int64)
+	if s, isString := v.(string); isString {
+		var err error
+		if n, err = strconv.ParseInt(strings.TrimSpace(s), 10, 64); err != nil {
+			d.fail(key, "", "%q is not a port number", s)
+			return 0, false
+		}
+		ok = true
+	}
 	if !ok {
 		d.fail(key, "", "expected a port number, found %s", typeName(v))
 		return 0, false

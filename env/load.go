@@ -1,9 +1,11 @@
 package env
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -18,7 +20,16 @@ var topLevelKeys = []string{"image", "packages", "setup", "workdir", "hostname",
 // every problem found, sorted by position and joined with errors.Join; each
 // is an *Error naming path as it was given, so a user can fix the file in
 // one go. Nothing should be built or run from a file Load refuses.
+//
+// Every string value is interpolated first (${VAR}, ${VAR:-default},
+// ${VAR:?message}, $$), from the host's environment and the project's .env;
+// Config.Warnings names the variables that were unset.
 func Load(path string) (*Config, error) {
+	return load(path, os.LookupEnv)
+}
+
+// load is Load with the host's environment looked up by lookupEnv.
+func load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
 	data, err := readInput(path, path, true)
 	var bad *Error
 	if errors.As(err, &bad) {
@@ -44,6 +55,12 @@ func Load(path string) (*Config, error) {
 		home:    home,
 		targets: map[string][]target{},
 	}
+	if bytes.IndexByte(data, '$') >= 0 {
+		d.interpolate(doc, &interpolation{lookupEnv: lookupEnv, dir: c.ProjectDir})
+		if err := errs.err(); err != nil {
+			return nil, err // the values as written would only add noise
+		}
+	}
 	d.config(doc, c)
 	d.checkTargets()
 	d.checkPorts()
@@ -54,6 +71,7 @@ func Load(path string) (*Config, error) {
 	if err := errs.err(); err != nil {
 		return nil, err
 	}
+	c.Warnings = d.warnings
 	return c, nil
 }
 
@@ -93,6 +111,7 @@ type projectDecoder struct {
 	targets   map[string][]target // by role name; "" holds the top-level ones
 	ports     []published
 	roleOrder []string // role names in the order they are written
+	warnings  []string // problems that do not make the file invalid
 }
 
 // target is a path something is mounted at, and where it was declared.

@@ -65,7 +65,7 @@ func TestLoadErrors(t *testing.T) {
 			toml: "image = \"busybox\"\n\n[roles.build]\n  comand = \"true\"\n",
 			want: []string{
 				`nook.toml:3:2: roles.build: role build has no command`,
-				`nook.toml:4:3: roles.build.comand: unknown key "comand"; allowed keys are command, env, workdir, mounts, volumes, ports, network, depends_on, restart, ready, watch, ignore, user, tty, limits`,
+				`nook.toml:4:3: roles.build.comand: unknown key "comand"; allowed keys are command, env, workdir, mounts, volumes, ports, network, depends_on, restart, ready, watch, ignore, user, tty, limits, ssh_agent`,
 			},
 			hint: `e.g. command = "make test"`,
 		},
@@ -354,7 +354,7 @@ func TestLoadErrors(t *testing.T) {
 			name: "positions in dotted keys, inline tables and quoted keys",
 			toml: "image = \"busybox\"\nroles.a.command = \"x\"\nroles . a . 'colour' = 1\nroles.b = { command = \"x\", \"ports\" = [\"1\"], ready.port = 0 }\n\"roles\".\"c x\".command = \"x\"\nroles.d.limits = { memory = \"1G\", pids = 0 }\n",
 			want: []string{
-				`nook.toml:3:1: roles.a.colour: unknown key "colour"; allowed keys are command, env, workdir, mounts, volumes, ports, network, depends_on, restart, ready, watch, ignore, user, tty, limits`,
+				`nook.toml:3:1: roles.a.colour: unknown key "colour"; allowed keys are command, env, workdir, mounts, volumes, ports, network, depends_on, restart, ready, watch, ignore, user, tty, limits, ssh_agent`,
 				`nook.toml:4:28: roles.b.ports: "1" is not a port mapping; expected [HOST_IP:]HOST_PORT:ROLE_PORT[/tcp|/udp]`,
 				`nook.toml:4:45: roles.b.ready.port: 0 is not a port; expected 1 to 65535`,
 				`nook.toml:5:1: roles."c x": "c x" is not a role name; expected lowercase letters, digits, _ and -, starting with a letter or digit`,

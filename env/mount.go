@@ -15,6 +15,7 @@ type specError struct {
 }
 
 func (e *specError) Error() string { return e.msg }
+func (e *specError) Hint() string  { return e.hint }
 
 func badSpec(hint, format string, args ...any) *specError {
 	return &specError{msg: fmt.Sprintf(format, args...), hint: hint}

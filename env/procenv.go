@@ -1,6 +1,9 @@
 package env
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // DefaultPath is the PATH a process gets when neither the image nor
 // nook.toml sets one.
@@ -35,4 +38,29 @@ func ProcessEnv(image []string, hostname string, extra, vars []string) []string 
 		out[i] = k + "=" + values[k]
 	}
 	return out
+}
+
+// CommandLineVars turns the values of -e flags into KEY=VALUE pairs, as
+// `docker run -e` takes them: KEY=VALUE as it is, KEY alone with the
+// host's value (looked up with lookup; an unset KEY is left out).
+func CommandLineVars(flags []string, lookup func(string) (string, bool)) ([]string, error) {
+	var out []string
+	for _, f := range flags {
+		key, value, hasValue := strings.Cut(f, "=")
+		if !validEnvName(key) {
+			return nil, &specError{hint: "write -e KEY=VALUE, or -e KEY for the value KEY has here",
+				msg: fmt.Sprintf("-e %q: %q is not an environment variable name", f, key)}
+		}
+		if !hasValue {
+			var ok bool
+			if value, ok = lookup(key); !ok {
+				continue
+			}
+		}
+		if strings.ContainsRune(value, 0) {
+			return nil, &specError{msg: fmt.Sprintf("-e %s: the value must not contain a NUL character", key)}
+		}
+		out = append(out, key+"="+value)
+	}
+	return out, nil
 }

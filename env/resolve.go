@@ -99,6 +99,7 @@ func (c *Config) resolveRole(e *Env, top map[string]string, name string, rc *Rol
 		User:      cmp.Or(rc.User, DefaultUser),
 		Tty:       tty,
 		Limits:    rc.Limits,
+		SSHAgent:  rc.SSHAgent,
 	}, nil
 }
 

@@ -10,7 +10,7 @@ import (
 )
 
 // roleKeys are the keys a [roles.NAME] table may hold.
-var roleKeys = []string{"command", "env", "workdir", "mounts", "volumes", "ports", "network", "depends_on", "restart", "ready", "watch", "ignore", "user", "tty", "limits"}
+var roleKeys = []string{"command", "env", "workdir", "mounts", "volumes", "ports", "network", "depends_on", "restart", "ready", "watch", "ignore", "user", "tty", "limits", "ssh_agent"}
 
 var (
 	roleName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
@@ -103,6 +103,8 @@ func (d *projectDecoder) role(name string, key []string, v any) *RoleConfig {
 			if b, ok := d.boolean(k2, v); ok {
 				r.Tty = &b
 			}
+		case "ssh_agent":
+			r.SSHAgent, _ = d.boolean(k2, v)
 		case "limits":
 			r.Limits = d.limits(k2, v)
 		}

@@ -53,6 +53,7 @@ type Role struct {
 	User      string // default "root"
 	Tty       *bool  // nil: when stdin is a terminal
 	Limits    Limits
+	SSHAgent  bool // mount the host's ssh-agent socket ($SSH_AUTH_SOCK) and set SSH_AUTH_SOCK
 }
 
 // Mount is an extra bind mount: Source is an absolute host path.

@@ -54,6 +54,10 @@ func (a *applier) apply(op *Op) error {
 		err = a.symlink(op)
 	case OpPivotRoot:
 		err = a.pivotRoot(op)
+	case OpUser:
+		err = a.user(op)
+	case OpReadOnly:
+		err = a.readOnly(op)
 	default:
 		err = a.fail(op, "apply", fmt.Errorf("unknown op kind %q", op.Kind))
 	}

@@ -53,6 +53,17 @@ type Op struct {
 	Data []byte `json:"data,omitempty"`
 	// Link is the text of the symbolic link OpSymlink makes.
 	Link string `json:"link,omitempty"`
+	// User is the user an OpUser makes exist in the new root.
+	User *User `json:"user,omitempty"`
+}
+
+// User is a role's user that is you (user = "host"): the plan makes it
+// exist in the new root, with your name and ids and a home it can write.
+type User struct {
+	Name string `json:"name"`
+	UID  uint32 `json:"uid"`
+	GID  uint32 `json:"gid"`
+	Home string `json:"home"` // the home to give it when the image has no entry for UID: absolute
 }
 
 // OpKind names the operation an Op performs.
@@ -83,6 +94,16 @@ const (
 	// OpPivotRoot makes the host path Target the root, detaches the old
 	// root and changes directory to "/".
 	OpPivotRoot OpKind = "pivot-root"
+	// OpUser makes User exist in the new root: when its /etc/passwd has no
+	// entry for User.UID (or its /etc/group none for User.GID), a copy
+	// with one added is written into the host directory Source and bound
+	// over it (Target is /etc, in the new root); and the user's home (the image's entry's, else User.Home)
+	// is a directory it can write: made when missing, a tmpfs over it
+	// when it lies on a read-only mount.
+	OpUser OpKind = "user"
+	// OpReadOnly makes Target, inside the new root, read-only with
+	// everything mounted under it: a recursive bind of it onto itself.
+	OpReadOnly OpKind = "readonly"
 )
 
 // String renders the plan one op per line, in order.
@@ -116,6 +137,9 @@ func (op *Op) String() string {
 	field("work", word(op.Work))
 	field("links", word(op.LinkDir))
 	field("link", word(op.Link))
+	if u := op.User; u != nil {
+		field("user", fmt.Sprintf("%s:%d:%d:%s", word(u.Name), u.UID, u.GID, word(u.Home)))
+	}
 	if op.Mode != 0 || op.Kind == OpMkdir || op.Kind == OpWrite {
 		field("mode", fmt.Sprintf("%04o", op.Mode))
 	}

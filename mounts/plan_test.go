@@ -27,6 +27,7 @@ func testEnv() *env.Env {
 		Image:      "docker.io/library/golang:1.24-bookworm",
 		Workdir:    "/work",
 		Hostname:   "proj",
+		Roles:      map[string]*env.Role{"test": {Name: "test"}, "db": {Name: "db"}, "web": {Name: "web"}},
 	}
 }
 
@@ -107,6 +108,15 @@ func TestPlanRoleGolden(t *testing.T) {
 		name: "many-layers",
 		role: &env.Role{Name: "build", Workdir: "/work/cmd"},
 		snap: registrySnapshot(200),
+	}, {
+		// user = "host": the user made to exist, /etc kept read-only,
+		// just before the pivot.
+		name: "host-user",
+		role: &env.Role{Name: "test"},
+		snap: registrySnapshot(1),
+		opts: func(o *Options) {
+			o.User = &User{Name: "ada", UID: 1000, GID: 1000, Home: "/home/ada"}
+		},
 	}, {
 		name: "persistent-upper",
 		role: &env.Role{Name: "build"},

@@ -30,6 +30,11 @@ type Options struct {
 	// Work is the overlay work dir that goes with Upper, on the same
 	// filesystem.
 	Work string
+	// User, when set, is the role's user, you (user = "host"): the plan
+	// makes it exist in the root and keeps /etc read-only (under the
+	// single-id map everything in the root is yours, and the plan keeps
+	// nook's and the image's files in /etc from being changed by you).
+	User *User
 }
 
 // PlanRole computes the ops that build role r's root: the image's layers
@@ -46,7 +51,7 @@ func PlanRole(e *env.Env, r *env.Role, s *layers.Snapshot, o Options) (*Plan, er
 	}
 	b := &builder{scratch: o.Scratch, plan: &Plan{Root: filepath.Join(o.Scratch, "root")}}
 	b.scratchOps(o, s.Host)
-	binds = append(binds, b.etcFiles(binds, e.Hostname, o.ResolvConf)...)
+	binds = append(binds, b.etcFiles(binds, e.Hostname, e.RoleNames(), o.ResolvConf)...)
 	for _, v := range r.Volumes {
 		b.add(Op{Kind: OpMkdir, Target: filepath.Join(o.VolumesDir, v.Name), Mode: 0o755})
 	}
@@ -61,6 +66,12 @@ func PlanRole(e *env.Env, r *env.Role, s *layers.Snapshot, o Options) (*Plan, er
 	b.add(binds...)
 	if wd := r.Workdir; wd != "" && !covered(wd, binds) {
 		b.add(Op{Kind: OpMkdir, Target: path.Clean(wd), InRoot: true, Mode: 0o755})
+	}
+	if u := o.User; u != nil {
+		b.add(
+			Op{Kind: OpUser, Target: "/etc", InRoot: true, Source: filepath.Join(b.scratch, "etc"), User: u},
+			Op{Kind: OpReadOnly, Target: "/etc", InRoot: true},
+		)
 	}
 	b.add(Op{Kind: OpPivotRoot, Target: b.plan.Root})
 	return b.plan, nil
@@ -101,6 +112,11 @@ func checkRole(e *env.Env, r *env.Role, s *layers.Snapshot, o Options) ([]Op, er
 	}
 	if r.Workdir != "" && !path.IsAbs(r.Workdir) {
 		return nil, fmt.Errorf("workdir %q: not an absolute path", r.Workdir)
+	}
+	if u := o.User; u != nil {
+		if !validName(u.Name) || strings.ContainsAny(u.Name, ":\n") || !path.IsAbs(u.Home) || strings.ContainsAny(u.Home, ":\n") {
+			return nil, fmt.Errorf("user %q with home %q: not a user name and an absolute home", u.Name, u.Home)
+		}
 	}
 
 	binds := []Op{{Kind: OpBind, Source: e.ProjectDir, Target: e.Workdir, InRoot: true}}
@@ -231,6 +247,11 @@ func (b *builder) hostRoot(entries []layers.HostEntry) {
 	for _, h := range entries {
 		switch {
 		case provided[h.Name]:
+		case h.Name == "root" && h.Dir:
+			// root's home: the host's is root's alone, unreadable for you
+			// (bash would complain about its .bashrc at every start), so
+			// the role gets an empty, throw-away one.
+			b.add(Op{Kind: OpMkdir, Target: "/root", InRoot: true, Mode: 0o700})
 		case h.Symlink != "":
 			b.add(Op{Kind: OpSymlink, Target: "/" + h.Name, InRoot: true, Link: h.Symlink})
 		case h.Dir:

@@ -3,6 +3,7 @@ package mounts
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 )
 
 // devices are the host device nodes bound into the minimal /dev.
@@ -36,7 +37,7 @@ func (b *builder) system() {
 // scratch tmpfs and returns the binds that put them in place. A file the
 // role mounts itself, at its path or at a directory above it, is left to
 // the role: nook neither covers it nor writes through the role's mount.
-func (b *builder) etcFiles(binds []Op, hostname string, resolvConf []byte) []Op {
+func (b *builder) etcFiles(binds []Op, hostname string, roles []string, resolvConf []byte) []Op {
 	dir := filepath.Join(b.scratch, "etc")
 	b.add(Op{Kind: OpMkdir, Target: dir, Mode: 0o755})
 	files := []struct {
@@ -44,7 +45,7 @@ func (b *builder) etcFiles(binds []Op, hostname string, resolvConf []byte) []Op 
 		data []byte
 	}{
 		{"resolv.conf", resolvConf},
-		{"hosts", hosts(hostname)},
+		{"hosts", hosts(hostname, roles)},
 		{"hostname", []byte(hostname + "\n")},
 	}
 	var out []Op
@@ -60,10 +61,15 @@ func (b *builder) etcFiles(binds []Op, hostname string, resolvConf []byte) []Op 
 	return out
 }
 
-// hosts is the content of /etc/hosts: localhost, and the hostname on
-// 127.0.1.1 and ::1 (as Debian does) so it resolves without a network.
-func hosts(hostname string) []byte {
+// hosts is the content of /etc/hosts: localhost, the project's role names
+// on 127.0.0.1 (roles share the pod's loopback, so http://web:8080 reaches
+// role web as between Compose services), and the hostname on 127.0.1.1 and
+// ::1 (as Debian does) so it resolves without a network.
+func hosts(hostname string, roles []string) []byte {
 	s := "127.0.0.1\tlocalhost\n"
+	if len(roles) > 0 {
+		s += "127.0.0.1\t" + strings.Join(roles, " ") + "\n"
+	}
 	if hostname != "" {
 		s += "127.0.1.1\t" + hostname + "\n"
 		s += "::1\tlocalhost ip6-localhost ip6-loopback " + hostname + "\n"

@@ -9,7 +9,7 @@ import (
 )
 
 // Run the role "test" of the project in the working directory, after its
-// one-shot dependencies, as `nook run test -- -v` does.
+// dependencies, as `nook run test -- -v` does.
 func Example() {
 	p, err := project.Open("", "") // the nearest nook.toml upwards
 	if err != nil {
@@ -24,12 +24,12 @@ func Example() {
 	ctx := context.Background()
 	pod := p.NewPodJoiner() // the roles below share one connection to the pod
 	defer pod.Close()
-	for _, dep := range p.OneShotDependencies(role) {
-		if code, err := p.Start(ctx, p.Env.Roles[dep], project.RunOptions{Pod: pod}); err != nil || code != 0 {
-			fmt.Fprintf(os.Stderr, "%s: status %d: %v\n", dep, code, err)
-			return
-		}
+	stop, err := p.StartDependencies(ctx, role, project.RunOptions{Pod: pod})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return
 	}
+	defer stop() // the dependencies it started, once test has ended
 	code, err := p.Run(ctx, role, project.RunOptions{Args: []string{"-v"}, Pod: pod})
 	fmt.Println(code, err)
 }

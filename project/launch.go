@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -25,6 +28,7 @@ import (
 type launch struct {
 	env   *env.Env
 	role  *env.Role
+	vars  []string // KEY=VALUE over the role's environment (-e)
 	args  []string // appended to the role's command
 	shell bool     // an interactive shell instead of the role's command
 
@@ -40,6 +44,8 @@ type launch struct {
 	// published port before it started anything.
 	out          *os.File
 	portsChecked bool
+	// started, when set, is called once the role's command runs.
+	started func()
 
 	// Shared by the roles one command runs: pod is the command's
 	// connection to the project's pod (nil: join it for this run), built
@@ -212,7 +218,11 @@ func rolePorts(r *env.Role) []rootless.Port {
 // run is start recorded in the run state while it lasts, so that nook ps
 // lists it and nook stop can end it.
 func (l launch) run() (int, error) {
-	done, err := recordRun(l.env, l.role, l.shell)
+	grace := l.stopTimeout
+	if grace <= 0 {
+		grace = rootless.DefaultStopTimeout
+	}
+	done, err := recordRun(l.env, l.role, l.shell, grace)
 	var unsafe *safefile.UnsafeError
 	switch {
 	case errors.As(err, &unsafe):
@@ -228,17 +238,31 @@ func (l launch) run() (int, error) {
 // spec turns the launch into what nook's init needs, in environment b.
 // A user other than root needs the full id map.
 func (l launch) spec(b *built, resolvConf []byte) (*rootless.Spec, error) {
-	r := l.role
-	if !rootless.RootUser(r.User) && b.idmap != rootless.IDMapFull {
+	r, err := withSSHAgent(l.role)
+	if err != nil {
+		return nil, err
+	}
+	if !rootless.RootUser(r.User) && r.User != rootless.HostUser && b.idmap != rootless.IDMapFull {
 		return nil, userError{role: r.Name, user: r.User}
+	}
+	var you *mounts.User
+	if r.User == rootless.HostUser {
+		if you, err = hostUser(); err != nil {
+			return nil, err
+		}
 	}
 	plan, err := mounts.PlanRole(l.env, r, b.snap, mounts.Options{
 		Scratch:    b.store.ScratchDir(),
 		VolumesDir: b.store.VolumesDir(l.env.ProjectID),
 		ResolvConf: resolvConf,
+		User:       you,
 	})
 	if err != nil {
 		return nil, err
+	}
+	argv, unused := commandLine(r, l.args)
+	if unused {
+		l.print.Line(fmt.Sprintf(`nook: notice: the command of role %s has several lines and does not use "$@": the arguments are its $1, $2, … only`, r.Name))
 	}
 	tty := term.IsTerminal(int(os.Stdin.Fd()))
 	if r.Tty != nil {
@@ -254,9 +278,10 @@ func (l launch) spec(b *built, resolvConf []byte) (*rootless.Spec, error) {
 		Role:        r.Name,
 		StopTimeout: l.stopTimeout,
 		Limits:      roleLimits(r, l.print),
+		Started:     l.started,
 		Process: rootless.Process{
-			Args:  commandLine(r, l.args),
-			Env:   processEnv(l.env, r, b.snap, tty),
+			Args:  argv,
+			Env:   processEnv(l.env, r, l.vars, b.snap, tty),
 			Cwd:   r.Workdir,
 			Tty:   tty,
 			Shell: l.shell,
@@ -266,21 +291,47 @@ func (l launch) spec(b *built, resolvConf []byte) (*rootless.Spec, error) {
 }
 
 // commandLine is the role's argv with args appended: to an array command
-// as they are, to a string command as "$@" (SPEC §5).
-func commandLine(r *env.Role, args []string) []string {
+// as they are, to a string command as "$@" (SPEC §5). A one-line script
+// that does not use "$@" or "$*" gets ` "$@"` appended, so that
+// `nook run test -- -v` reaches its command; a script of several lines
+// gets the args as its $1, $2, … only, since nothing can be appended to
+// its last line safely (it may end a loop, a here-document or a comment).
+// unused reports args that the script never looks at.
+func commandLine(r *env.Role, args []string) (argv []string, unused bool) {
 	if !r.Shell {
-		return append(slices.Clone(r.Command), args...)
+		return append(slices.Clone(r.Command), args...), false
 	}
 	script := r.Command[0]
-	if len(args) > 0 && !strings.Contains(script, "$@") && !strings.Contains(script, "$*") {
-		script += ` "$@"`
+	if len(args) > 0 && !usesArgs(script) {
+		if trimmed := strings.TrimRight(script, " \t\r\n"); !strings.Contains(trimmed, "\n") {
+			script = trimmed + ` "$@"`
+		} else {
+			unused = true
+		}
 	}
-	return append([]string{"/bin/sh", "-c", script, r.Name}, args...)
+	return append([]string{"/bin/sh", "-c", script, r.Name}, args...), unused
+}
+
+// usesArgs reports whether a shell script refers to its positional
+// parameters: $@, $*, $1…$9 or ${1}….
+func usesArgs(script string) bool {
+	for i := strings.IndexByte(script, '$'); i >= 0 && i+1 < len(script); {
+		c := script[i+1]
+		if c == '@' || c == '*' || c >= '1' && c <= '9' || c == '{' && i+2 < len(script) && (script[i+2] == '@' || script[i+2] == '*' || script[i+2] >= '1' && script[i+2] <= '9') {
+			return true
+		}
+		j := strings.IndexByte(script[i+1:], '$')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
 }
 
 // processEnv is the role's environment (env.ProcessEnv) with TERM set on a
-// terminal.
-func processEnv(e *env.Env, r *env.Role, snap *layers.Snapshot, tty bool) []string {
+// terminal and vars (-e) over the role's own.
+func processEnv(e *env.Env, r *env.Role, vars []string, snap *layers.Snapshot, tty bool) []string {
 	var extra []string
 	if tty {
 		t := os.Getenv("TERM")
@@ -289,7 +340,35 @@ func processEnv(e *env.Env, r *env.Role, snap *layers.Snapshot, tty bool) []stri
 		}
 		extra = []string{"TERM=" + t}
 	}
-	return env.ProcessEnv(snap.Config.Env, e.Hostname, extra, r.Vars)
+	if len(vars) > 0 {
+		vars = slices.Concat(r.Vars, vars)
+	} else {
+		vars = r.Vars
+	}
+	return env.ProcessEnv(snap.Config.Env, e.Hostname, extra, vars)
+}
+
+// hostUser is you, as a role with user = "host" runs: your name, ids and
+// home ($HOME, else your passwd entry's, else /home/NAME), which the plan
+// gives the role's root when its image has no entry for your uid.
+func hostUser() (*mounts.User, error) {
+	u, err := user.Current()
+	if err != nil {
+		return nil, fmt.Errorf("looking up who you are for user = \"host\": %w", err)
+	}
+	uid, err1 := strconv.ParseUint(u.Uid, 10, 32)
+	gid, err2 := strconv.ParseUint(u.Gid, 10, 32)
+	if err1 != nil || err2 != nil {
+		return nil, fmt.Errorf("looking up who you are for user = \"host\": uid %q, gid %q", u.Uid, u.Gid)
+	}
+	home := os.Getenv("HOME")
+	if !filepath.IsAbs(home) || filepath.Clean(home) != home || home == "/" {
+		home = u.HomeDir
+	}
+	if !filepath.IsAbs(home) || home == "/" {
+		home = "/home/" + u.Username
+	}
+	return &mounts.User{Name: u.Username, UID: uint32(uid), GID: uint32(gid), Home: filepath.Clean(home)}, nil
 }
 
 // hostResolvConf is the host's resolver configuration, for builds and for
@@ -310,5 +389,5 @@ func (e userError) Error() string {
 }
 
 func (e userError) Hint() string {
-	return `remove "user" from the role, or map your subordinate ids: idmap = "full" in ` + env.UserConfigPath()
+	return `remove "user" from the role, use user = "host" (you, with your own ids), or map your subordinate ids: idmap = "full" in ` + env.UserConfigPath()
 }

@@ -40,6 +40,10 @@ type Project struct {
 	Progress io.Writer
 	Printer  Printer
 
+	// Vars are KEY=VALUE pairs from the command line (-e), over every
+	// role's environment.
+	Vars []string
+
 	mu   sync.Mutex
 	envs map[string]*built // by environmentKey
 }
@@ -78,7 +82,11 @@ func Open(dir, file string) (*Project, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Project{Env: e, Progress: os.Stderr, Printer: stderrPrinter{}}, nil
+	p := &Project{Env: e, Progress: os.Stderr, Printer: stderrPrinter{}}
+	for _, w := range cfg.Warnings {
+		p.Printer.Line("nook: warning: " + w)
+	}
+	return p, nil
 }
 
 // Environment is the environment a role runs in, built.
@@ -178,7 +186,7 @@ func (p *Project) Run(ctx context.Context, role *env.Role, o RunOptions) (int, e
 }
 
 func (p *Project) launch(ctx context.Context, role *env.Role, o RunOptions) launch {
-	return launch{env: p.Env, role: role, args: o.Args, shell: o.Shell, ctx: ctx, stopTimeout: o.StopTimeout,
+	return launch{env: p.Env, role: role, vars: p.Vars, args: o.Args, shell: o.Shell, ctx: ctx, stopTimeout: o.StopTimeout,
 		background: o.Background, out: o.Out, pod: o.Pod, built: p.built(role), progress: p.Progress, print: p.Printer}
 }
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nookenv/nook/env"
@@ -48,6 +49,62 @@ func readyCheck(e *env.Env, r *env.Role) func(ctx context.Context) error {
 			return false
 		})
 	}
+}
+
+// startSettle is how long a long-running role without a `ready` check must
+// keep running after its command started before it counts as started, as
+// supervisord's startsecs: one that exits at once (a typo, a server that
+// daemonises, a port it cannot bind) fails nook up -d instead of passing.
+const startSettle = time.Second
+
+// starts tells the readiness check of a role without `ready` when its
+// command started. A run's Start and its check get the same context (the
+// run's), which keys the run.
+type starts struct {
+	m sync.Map // by a run's context: a chan struct{} closed once its command runs
+}
+
+// notifier is what the run with context ctx calls once its command runs
+// (a launch's started), and what the run calls when it ends.
+func (s *starts) notifier(ctx context.Context) (started func(), forget func()) {
+	ch := s.channel(ctx)
+	var once sync.Once
+	return func() { once.Do(func() { close(ch) }) }, func() { s.m.Delete(ctx) }
+}
+
+// check is the readiness check of role r as nook up and nook run apply it
+// before r's dependants start: its `ready` port (readyCheck), else, for a
+// long-running role, settled; nil for a one-shot role without one.
+func (s *starts) check(e *env.Env, r *env.Role) func(context.Context) error {
+	if c := readyCheck(e, r); c != nil || !LongRunning(r) {
+		return c
+	}
+	return s.settled
+}
+
+// settled is the readiness check of a long-running role without `ready`:
+// its command runs, and still runs startSettle later. ctx is the run's: it
+// ends when the run does.
+func (s *starts) settled(ctx context.Context) error {
+	defer s.m.Delete(ctx)
+	select {
+	case <-s.channel(ctx):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	t := time.NewTimer(startSettle)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *starts) channel(ctx context.Context) chan struct{} {
+	ch, _ := s.m.LoadOrStore(ctx, make(chan struct{}))
+	return ch.(chan struct{})
 }
 
 // poll calls ok every readyPoll until it reports true or ctx ends.
@@ -124,31 +181,23 @@ func PodRolePids(pod *PodFile, role string) []int {
 }
 
 // listensIn reports whether a TCP socket listens on port in the network
-// namespace of a role whose nook-init is pid. nook-init joins the pod's
-// namespace on one thread, which may not be its leader (whose namespace
-// /proc/PID/net shows), so every thread of it and its children is looked at:
-// /proc/PID/task/TID/net is the thread's own.
+// namespace of process pid, a role's nook-init: the pod forks it inside
+// its network namespace, so /proc/PID/net is the pod's socket table from
+// the start. A process still in this process's namespace, the host's, is
+// never looked at: there the pod's own forwarder listens on every
+// published host port, which with equal host and role ports (8080:8080)
+// would pass for the role.
 func listensIn(pid, port int) bool {
-	pids := []int{pid}
-	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*", pid))
-	for _, task := range tasks {
-		for _, file := range []string{"tcp", "tcp6"} {
-			if listensInTable(filepath.Join(task, "net", file), port) {
-				return true
-			}
-		}
-		children, _ := os.ReadFile(filepath.Join(task, "children"))
-		for _, c := range strings.Fields(string(children)) {
-			if n, err := strconv.Atoi(c); err == nil {
-				pids = append(pids, n)
-			}
-		}
+	ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pid))
+	if err != nil {
+		return false
 	}
-	for _, p := range pids[1:] {
-		for _, file := range []string{"tcp", "tcp6"} {
-			if listensInTable(fmt.Sprintf("/proc/%d/net/%s", p, file), port) {
-				return true
-			}
+	if own, err := os.Readlink("/proc/self/ns/net"); err != nil || ns == own {
+		return false
+	}
+	for _, file := range []string{"tcp", "tcp6"} {
+		if listensInTable(fmt.Sprintf("/proc/%d/net/%s", pid, file), port) {
+			return true
 		}
 	}
 	return false

@@ -17,21 +17,6 @@ func (p *Project) Role(name string) (*env.Role, error) {
 	return r, nil
 }
 
-// OneShotDependencies lists role's dependencies, direct and indirect, that
-// run to completion (no ports, no restart policy), in the order they must
-// run. Long-running dependencies are `nook up`'s to start.
-func (p *Project) OneShotDependencies(role *env.Role) []string {
-	e := p.Env
-	all, _ := p.WithDependencies([]string{role.Name}) // env validated every name
-	var out []string
-	for _, n := range all {
-		if n != role.Name && !LongRunning(e.Roles[n]) {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
 // WithDependencies returns names and their dependencies, direct and
 // indirect, each once, every role after the roles it depends on.
 func (p *Project) WithDependencies(names []string) ([]string, error) {

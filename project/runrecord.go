@@ -46,7 +46,8 @@ func roleRecord(e *env.Env, r *env.Role, via string) (*runstate.Role, error) {
 // recordRun records a `nook run` of role r as running until done is
 // called; a killed nook leaves a stale record that ps cleans. nook exec
 // and nook shell (r without a name) are recorded as "exec" and "shell".
-func recordRun(e *env.Env, r *env.Role, shell bool) (done func(), err error) {
+// grace is the stop grace period of the run.
+func recordRun(e *env.Env, r *env.Role, shell bool, grace time.Duration) (done func(), err error) {
 	proj, err := OpenRunState(e)
 	if err != nil {
 		return nil, err
@@ -62,6 +63,7 @@ func recordRun(e *env.Env, r *env.Role, shell bool) (done func(), err error) {
 		}
 	}
 	rec.State = runstate.Running
+	rec.Grace = grace
 	if err := proj.WriteRole(rec); err != nil {
 		return nil, fmt.Errorf("recording the run of %s: %w", r.Name, err)
 	}

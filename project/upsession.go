@@ -49,6 +49,8 @@ type upSession struct {
 
 	stopping atomic.Bool // Ctrl-C, SIGTERM or nook stop: ends are not failures
 
+	starts starts // when each run's command started, for roles without a ready check
+
 	mu       sync.Mutex
 	records  map[string]*runstate.Role
 	pending  map[string]bool // roles not yet started (long-running: ready) or succeeded (one-shot)
@@ -129,7 +131,7 @@ func (p *Project) Up(proj *runstate.Project, roles []string, opt UpOptions) (int
 		}
 		logs[n] = logf
 		sroles = append(sroles, supervise.Role{Name: n, LongRunning: LongRunning(r), DependsOn: r.DependsOn,
-			Restart: r.Restart, Ready: readyCheck(e, r)})
+			Restart: r.Restart, Ready: s.starts.check(e, r)})
 	}
 
 	// A role gets the same signal from its Run (forwarded) and may end at
@@ -250,8 +252,11 @@ func (u upStarter) Start(ctx context.Context, name string) (int, error) {
 		return exitNook, err
 	}
 	role := s.env.Roles[name]
-	l := launch{env: s.env, role: role, ctx: ctx, stopTimeout: s.opt.Grace, background: true,
-		out: out, portsChecked: true, pod: u.pods, built: s.p.built(role), progress: s.p.Progress, print: s.p.Printer}
+	started, forget := s.starts.notifier(ctx)
+	defer forget()
+	l := launch{env: s.env, role: role, vars: s.p.Vars, ctx: ctx, stopTimeout: s.opt.Grace, background: true,
+		out: out, portsChecked: true, pod: u.pods, built: s.p.built(role), progress: s.p.Progress, print: s.p.Printer,
+		started: started}
 	code, err := l.start()
 	// The run's output is in its log before its end is recorded.
 	out.Close()
@@ -293,6 +298,7 @@ func (s *upSession) event(ev supervise.Event) {
 	exit := ev.Exit
 	stopped := ev.Stopped || s.stopping.Load()
 	var failure string
+	var hints []string
 	switch {
 	case ev.Skipped != "":
 		rec.State, rec.Error = runstate.Failed, fmt.Sprintf("not started: %s did not succeed", ev.Skipped)
@@ -317,16 +323,26 @@ func (s *upSession) event(ev supervise.Event) {
 	case ev.Err != nil:
 		rec.State, rec.Exit, rec.Error = runstate.Failed, &exit, ev.Err.Error()
 		s.p.Printer.Error(fmt.Errorf("role %s: %w", ev.Role, ev.Err))
-		failure = fmt.Sprintf("%s could not be run", ev.Role)
+		failure = fmt.Sprintf("%s could not be run: %v", ev.Role, ev.Err)
+		var h interface{ Hint() string }
+		if errors.As(ev.Err, &h) && h.Hint() != "" {
+			hints = append(hints, h.Hint())
+		}
 	case ev.Exit != 0:
 		rec.State, rec.Exit = runstate.Exited, &exit
 		failure = fmt.Sprintf("%s exited with status %d", ev.Role, ev.Exit)
 	default:
 		rec.State, rec.Exit = runstate.Exited, &exit
-		if LongRunning(s.env.Roles[ev.Role]) {
-			s.say("%s exited with status 0", ev.Role)
-		} else {
+		switch {
+		case !LongRunning(s.env.Roles[ev.Role]):
 			s.settled(ev.Role)
+		case s.pending[ev.Role] && s.opt.Started != nil:
+			// nook up -d waited for it to start: it did not stay.
+			s.opt.Started(UpStart{Role: ev.Role, Error: fmt.Sprintf("role %s exited with status 0 as it started", ev.Role),
+				Hints: []string{"a long-running role must keep running in the foreground (a server that daemonises ends its role)", doneHint}})
+			delete(s.pending, ev.Role)
+		default:
+			s.say("%s exited with status 0", ev.Role)
 		}
 	}
 	s.write(rec)
@@ -339,7 +355,7 @@ func (s *upSession) event(ev supervise.Event) {
 		}
 		s.failures = append(s.failures, failure)
 		if s.pending[ev.Role] && s.opt.Started != nil {
-			s.opt.Started(UpStart{Role: ev.Role, Error: failure, Hints: []string{doneHint}})
+			s.opt.Started(UpStart{Role: ev.Role, Error: failure, Hints: append(hints, doneHint)})
 		}
 		delete(s.pending, ev.Role)
 	}

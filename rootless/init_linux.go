@@ -8,6 +8,9 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"unsafe"
 
@@ -66,20 +69,6 @@ func report(status *os.File, m startMessage) {
 	}
 }
 
-// joinNetNS moves the init's thread into the network namespace open as
-// fd, and keeps the init's main goroutine on that thread: the command,
-// forked from it, starts there. The init's other threads stay where they
-// were; nothing of theirs uses the network.
-func joinNetNS(fd int) error {
-	runtime.LockOSThread()
-	err := unix.Setns(fd, unix.CLONE_NEWNET)
-	unix.Close(fd)
-	if err != nil {
-		return fmt.Errorf("joining the pod's network namespace: %w", err)
-	}
-	return nil
-}
-
 // command is the role's process as nook-init starts it.
 type command struct {
 	path string
@@ -89,8 +78,9 @@ type command struct {
 	master, slave int       // the pseudo-terminal, with Process.Tty; else -1
 	tty           *ttyProxy // copies stdin → master → stdout, with Process.Tty
 
-	fakeOwnership bool        // start the command under the fake-ownership seccomp filter
-	cred          *credential // the role's user, when it is not root
+	fakeOwnership bool          // start the command under the fake-ownership seccomp filter
+	cred          *credential   // the role's user, when it is not root (nor you)
+	host          *hostIdentity // the role's user is you (HostUser): the nested namespace to start in
 
 	pid   int
 	pidfd int // -1 when the kernel has no pidfds
@@ -115,11 +105,9 @@ func prepare() (*command, error) {
 			return nil, fmt.Errorf("setting the hostname to %q: %w", spec.Hostname, err)
 		}
 	}
-	if spec.NetNS != 0 {
-		if err := joinNetNS(spec.NetNS); err != nil {
-			return nil, err
-		}
-	} else if spec.NewNet {
+	// A role of a pod is born in the pod's network namespace (see
+	// podServer.serveRun) and finds its loopback up; NewNet is then unset.
+	if spec.NewNet {
 		if err := loopbackUp(); err != nil {
 			return nil, err
 		}
@@ -148,7 +136,19 @@ func prepare() (*command, error) {
 	if len(c.argv) == 0 {
 		return nil, errors.New("the role has no command to run")
 	}
-	if u := p.User; !RootUser(u) {
+	switch u := p.User; {
+	case u == HostUser:
+		if c.host, err = newHostIdentity(); err != nil {
+			return nil, err
+		}
+		// The plan made the user exist (mounts.OpUser): its entry gives
+		// its name and home.
+		you, err := lookupUser("/", strconv.FormatUint(uint64(c.host.uid), 10))
+		if err != nil {
+			return nil, err
+		}
+		c.env = withUserEnv(c.env, you)
+	case !RootUser(u):
 		if c.cred, err = lookupUser("/", u); err != nil {
 			return nil, err
 		}
@@ -193,6 +193,14 @@ func (c *command) start() error {
 	}
 	if c.cred != nil {
 		attr.Sys.Credential = &syscall.Credential{Uid: c.cred.uid, Gid: c.cred.gid, Groups: c.cred.groups}
+	}
+	if h := c.host; h != nil && h.uid != 0 {
+		// Written by this process, root of the parent namespace, before
+		// the child goes on; setgroups stays denied, as it must be under
+		// the single-id map.
+		attr.Sys.Cloneflags |= syscall.CLONE_NEWUSER
+		attr.Sys.UidMappings, attr.Sys.GidMappings = h.uidMap, h.gidMap
+		attr.Sys.GidMappingsEnableSetgroups = false
 	}
 	if c.tty != nil {
 		s := uintptr(c.slave)
@@ -278,6 +286,20 @@ func reap(pid int) int {
 			return exitStatus(ws)
 		}
 	}
+}
+
+// withUserEnv sets HOME (as withHome does), USER and LOGNAME (unless the
+// image or nook.toml set them) for the user u.
+func withUserEnv(env []string, u *credential) []string {
+	if u.home != "" {
+		env = withHome(env, u.home)
+	}
+	for _, k := range []string{"USER", "LOGNAME"} {
+		if u.name != "" && !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, k+"=") }) {
+			env = append(slices.Clip(env), k+"="+u.name)
+		}
+	}
+	return env
 }
 
 // withHome sets HOME to the role user's home directory when it is still

@@ -10,7 +10,6 @@ import (
 const (
 	specFd   = 3 // parent → init: the Spec as JSON, then EOF
 	statusFd = 4 // init → parent: one startMessage, then EOF
-	netnsFd  = 5 // the pod's network namespace, for roles of a pod (Spec.NetNS)
 )
 
 // Exit statuses of nook's own failures, as with `docker run`.

@@ -60,7 +60,7 @@ func NewNetwork(stateDir string, outbound bool) (*Network, error) {
 			n.slirp, n.notice = startSlirp(ns, os.Stderr)
 		}
 	}()
-	n.fwd, err = startForwarder(stateDir, ns, &prefixWriter{w: os.Stderr, prefix: "port forwarder: "})
+	n.fwd, err = startForwarder(stateDir, ns, forwarderLog{&prefixWriter{w: os.Stderr, prefix: "port forwarder: "}})
 	<-slirpUp
 	if n.slirp != nil {
 		n.resolv = []byte(slirpResolvConf)

@@ -291,11 +291,8 @@ func (s *podServer) serveRun(c *net.UnixConn, run *podRun, files []*os.File) {
 	if run.Cgroup {
 		o.cgroup = files[3]
 	}
-	spec.NetNS = 0
-	if spec.NewNet {
-		spec.NetNS = netnsFd
-		o.netns = s.net.NSFile()
-	}
+	inPodNet := spec.NewNet
+	spec.NewNet = false // the init makes no network namespace: it is born in the pod's
 	ports := make([]Port, len(run.Ports))
 	for i, p := range run.Ports {
 		if p.Role == "" {
@@ -315,7 +312,21 @@ func (s *podServer) serveRun(c *net.UnixConn, run *podRun, files []*os.File) {
 	// Pdeathsig fires when the thread that forked the init exits: keep
 	// this goroutine on its thread until the init is gone.
 	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+	if inPodNet {
+		// The init is forked from this thread, in the pod's network
+		// namespace: every thread of it is there from its first
+		// instruction, so /proc/PID/net of the init is the pod's socket
+		// table at once (nook up's readiness check reads it). The thread
+		// is never unlocked: it ends with this goroutine rather than
+		// serve another one in the wrong namespace.
+		if err := unix.Setns(int(s.net.NSFile().Fd()), unix.CLONE_NEWNET); err != nil {
+			remove()
+			fail(fmt.Errorf("entering the pod's network namespace: %w", err))
+			return
+		}
+	} else {
+		defer runtime.UnlockOSThread()
+	}
 	// The role is in pod.json before its command starts, so that whoever
 	// it talks to (nook ps, another project's port check) finds it there.
 	added := 0

@@ -1,6 +1,7 @@
 package rootless
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -129,4 +130,26 @@ func (f *forwarder) stop() error {
 // later calls do nothing).
 func (n *Network) AddPorts(ports []Port) (remove func(), err error) {
 	return n.fwd.add(ports)
+}
+
+// refusedByRole is how rootlesskit's parent reports that its child could
+// not connect to the role's port in the pod: the child replies with its
+// error instead of a descriptor, and the parent only sees the descriptor
+// missing. The client's connection is then reset.
+var refusedByRole = []byte("expected OOB space")
+
+// forwarderLog writes the driver's log lines (one per Write), saying what
+// the one a user meets most means.
+type forwarderLog struct{ w io.Writer }
+
+func (l forwarderLog) Write(b []byte) (int, error) {
+	if !bytes.Contains(b, refusedByRole) {
+		return l.w.Write(b)
+	}
+	line := fmt.Sprintf("%s (the role refused the connection: nothing listened on its port on the pod's loopback; it was reset)\n",
+		bytes.TrimRight(b, "\n"))
+	if _, err := io.WriteString(l.w, line); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }

@@ -242,3 +242,17 @@ func TestParseProcNetAddr(t *testing.T) {
 		}
 	}
 }
+
+// The forwarder's log says what rootlesskit's "expected OOB space" means
+// and passes every other line as it is.
+func TestForwarderLogExplainsRefusal(t *testing.T) {
+	var b strings.Builder
+	l := forwarderLog{&b}
+	l.Write([]byte("copyConnToChild: expected OOB space 24, got 0\n"))
+	l.Write([]byte("accept: use of closed network connection\n"))
+	want := "copyConnToChild: expected OOB space 24, got 0 (the role refused the connection: nothing listened on its port on the pod's loopback; it was reset)\n" +
+		"accept: use of closed network connection\n"
+	if b.String() != want {
+		t.Errorf("log:\n%s\nwant:\n%s", b.String(), want)
+	}
+}

@@ -26,9 +26,12 @@ import (
 // SIGWINCH to the command; those that arrive while it is being started
 // are held and sent once it runs. When ctx is cancelled, the command gets
 // SIGTERM and, after spec.StopTimeout, SIGKILL; Run then returns the status
-// it ended with, or an error wrapping ctx.Err() if it never started. A
-// start that a terminating signal N interrupts (after the grace period, or
-// at once on a second one) returns 128+N.
+// it ended with, or an error wrapping ctx.Err() if it never started.
+// SIGINT or SIGTERM received while the command runs is forwarded and, like
+// the end of ctx, kills the command after spec.StopTimeout unless it ended;
+// a second one kills it at once. A start that a terminating signal N
+// interrupts (after the grace period, or at once on a second one) returns
+// 128+N.
 //
 // With spec.Process.Tty, the caller's terminal (stdio.In) is put in raw
 // mode for the run and restored before Run returns.
@@ -102,7 +105,6 @@ func cloneFlags(spec *Spec) uintptr {
 // initOptions say how startInit starts nook-init.
 type initOptions struct {
 	flags uintptr  // the namespaces to create; with CLONE_NEWUSER, the caller is root in it
-	netns *os.File // a network namespace for nook-init to join (Spec.NetNS), or nil
 	full  *fullMap // with CLONE_NEWUSER: map the user's subordinate ids too (Spec.IDMap)
 	// cgroup is the directory of the run's cgroup (Spec.Limits), or nil:
 	// nook-init is moved into it before it gets its spec, so before it
@@ -145,9 +147,6 @@ func startInit(spec *Spec, stdio Stdio, o initOptions) (*localInit, error) {
 	}
 
 	extra := []*os.File{specR, statusW} // specFd, statusFd
-	if o.netns != nil {
-		extra = append(extra, o.netns) // netnsFd
-	}
 	attr := &syscall.SysProcAttr{
 		Cloneflags: o.flags,
 		Setsid:     true,

@@ -22,6 +22,14 @@ func terminating(sig os.Signal) bool {
 	return false
 }
 
+// stopRequest reports whether sig, sent to a running command, asks it to
+// stop (Ctrl-C, `nook stop`): it then gets the grace period to end before
+// it is killed. SIGHUP and SIGQUIT are only forwarded (a server may reload
+// on SIGHUP, a Go program dumps its goroutines on SIGQUIT).
+func stopRequest(sig os.Signal) bool {
+	return sig == syscall.SIGINT || sig == syscall.SIGTERM
+}
+
 // exitStatus is a shell's view of how a process ended: its exit code, or
 // 128+N when signal N killed it.
 func exitStatus(ws syscall.WaitStatus) int {

@@ -28,11 +28,6 @@ type Spec struct {
 	Outbound bool   `json:"-"`
 	Role     string `json:"role,omitempty"` // the role's name, recorded in the pod's state (pod.json) for ps
 
-	// NetNS, when set, is the descriptor number (in nook-init) of the
-	// pod's network namespace: nook-init joins it before it starts the
-	// command. Set by the pod process, never by callers.
-	NetNS int `json:"netns,omitempty"`
-
 	// FakeOwnership installs, just before the command is exec'd, a seccomp
 	// filter that answers the chown family (chown, fchown, lchown,
 	// fchownat), setuid, setgid, setreuid, setregid, setresuid, setresgid,
@@ -60,6 +55,9 @@ type Spec struct {
 	// Run's context is cancelled; zero means DefaultStopTimeout. The
 	// parent alone uses it.
 	StopTimeout time.Duration `json:"-"`
+	// Started, when set, is called once, when nook-init reports that the
+	// command runs. The parent alone uses it.
+	Started func() `json:"-"`
 }
 
 // Process is the command to run inside the new root.
@@ -71,7 +69,8 @@ type Process struct {
 	Shell bool     `json:"shell"` // a shell: bash if the root has it, else sh; interactive (-i) with Tty (Args is ignored)
 	// User is who the command runs as: "" (root inside, you outside),
 	// NAME, UID, NAME:GROUP or UID:GID, looked up in the new root's
-	// /etc/passwd and /etc/group. Anyone but root needs the full id map.
+	// /etc/passwd and /etc/group (anyone but root needs the full id map),
+	// or HostUser: you, with your own ids, under either map.
 	User string `json:"user,omitempty"`
 }
 

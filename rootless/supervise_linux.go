@@ -47,7 +47,9 @@ func superviseStart(ctx context.Context, spec *Spec, stdio Stdio,
 	if err != nil {
 		return exitNook, err
 	}
-	code, err := newSupervisor(proc, spec.StopTimeout).supervise(ctx, sigs, messages, exited)
+	s := newSupervisor(proc, spec.StopTimeout)
+	s.onStart = spec.Started
+	code, err := s.supervise(ctx, sigs, messages, exited)
 	return outOfMemory(spec, cg, code, err)
 }
 
@@ -64,14 +66,21 @@ type initEnd struct {
 // A terminating signal or the end of the context then arms a kill after
 // the grace period, so that a start that hangs can still be stopped; a
 // second terminating signal kills at once.
+//
+// Once the command runs, every signal is forwarded; SIGINT and SIGTERM,
+// which ask it to stop (Ctrl-C, `nook stop`), also arm the kill after the
+// grace period, as the end of the context does, so that a command that
+// ignores them still ends; a second one kills at once.
 type supervisor struct {
-	proc    initProcess
-	grace   time.Duration
-	started bool        // the init reported that the command runs
-	pending []os.Signal // signals held until the command runs
-	aborted os.Signal   // the first terminating signal received before the start
-	ctxErr  error       // the context ended
-	kill    *time.Timer // armed by a stop request
+	proc     initProcess
+	grace    time.Duration
+	started  bool        // the init reported that the command runs
+	pending  []os.Signal // signals held until the command runs
+	aborted  os.Signal   // the first terminating signal received before the start
+	stopSigs int         // stop requests (SIGINT, SIGTERM) received since the start
+	ctxErr   error       // the context ended
+	kill     *time.Timer // armed by a stop request
+	onStart  func()      // called when the command runs (Spec.Started), or nil
 }
 
 // newSupervisor supervises proc; grace zero is DefaultStopTimeout.
@@ -103,6 +112,9 @@ func (s *supervisor) supervise(ctx context.Context, sigs <-chan os.Signal, messa
 			gotMsg = true
 			if msg.Started {
 				s.started = true
+				if s.onStart != nil {
+					s.onStart()
+				}
 				for _, sig := range s.pending {
 					_ = s.proc.Signal(sig)
 				}
@@ -112,6 +124,12 @@ func (s *supervisor) supervise(ctx context.Context, sigs <-chan os.Signal, messa
 			switch {
 			case s.started:
 				_ = s.proc.Signal(sig)
+				if stopRequest(sig) {
+					if s.stopSigs++; s.stopSigs > 1 {
+						_ = s.proc.Kill()
+					}
+					s.armKill()
+				}
 			case terminating(sig) && s.aborted != nil:
 				_ = s.proc.Kill()
 			default:

@@ -13,10 +13,16 @@ import (
 // which is you outside: "", "root", "0" or "0:0".
 func RootUser(u string) bool { return u == "" || u == "root" || u == "0" || u == "0:0" }
 
+// HostUser is the role user that is you, with your uid and gid inside and
+// no capabilities (user = "host", as Podman's --userns=keep-id); the
+// role's plan must make the user exist in its root (mounts.User).
+const HostUser = "host"
+
 // credential is who a role's command runs as inside its namespaces.
 type credential struct {
 	uid, gid uint32
 	groups   []uint32 // supplementary groups
+	name     string   // the user's name; "" when not in passwd
 	home     string   // the user's home directory; "" when not in passwd
 }
 
@@ -84,6 +90,7 @@ func lookupUser(root, spec string) (*credential, error) {
 		}
 		c.gid = gid
 	}
+	c.name = name
 	// Supplementary groups: those that list the user by name.
 	for _, f := range group {
 		if name == "" || len(f) < 4 {

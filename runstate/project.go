@@ -47,6 +47,10 @@ type Role struct {
 	Restarts   int       `json:"restarts"`
 	Exit       *int      `json:"exit,omitempty"`  // the last run's exit status
 	Error      string    `json:"error,omitempty"` // why it could not be run
+	// Grace is the time the owner gives the role between SIGTERM and
+	// SIGKILL when asked to stop it (zero: unknown); `nook stop` kills
+	// an owner of `nook run` that has not ended by then.
+	Grace time.Duration `json:"grace,omitempty"`
 }
 
 // file is the record's name in roles/: a supervisor keeps one record per

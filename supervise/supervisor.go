@@ -106,6 +106,7 @@ type sequence struct {
 	done      chan struct{}
 	remaining map[string]bool // roles not yet finished starting; under the Supervisor's mu
 	started   map[string]bool // roles it has started; under the Supervisor's mu
+	running   map[string]bool // roles a sequence it took over started, left running: waited for, not started
 }
 
 // New returns a Supervisor of roles that starts nothing yet. Runs end when
@@ -146,11 +147,17 @@ func (s *Supervisor) StartAll() []string {
 	return s.Restart(s.graph.order...)
 }
 
-// Restart stops the named roles and the roles that depend on them (all of
-// them when a restart still in progress is taken over), dependants first,
-// waiting for each run to end; then it starts them again in dependency order
-// in the background and returns that order. Unknown names are ignored.
-// After Stop, Restart does nothing.
+// Restart stops the named roles and the roles that depend on them,
+// dependants first, waiting for each run to end; then it starts them again
+// in dependency order in the background and returns the roles it starts,
+// in that order. Unknown names are ignored. After Stop, Restart does
+// nothing.
+//
+// A start sequence still in progress (a one-shot role that has not ended,
+// a long-running one not yet ready) is taken over, so that no role is left
+// out: the roles it had not started are started in turn, and those it had
+// started keep running, untouched, unless they are among the roles to
+// restart; the new sequence waits for them as the old one would have.
 func (s *Supervisor) Restart(names ...string) []string {
 	s.ctl.Lock()
 	defer s.ctl.Unlock()
@@ -158,18 +165,20 @@ func (s *Supervisor) Restart(names ...string) []string {
 		return nil
 	}
 	set := s.graph.withDependants(names)
+	keep := map[string]bool{} // started by the sequence taken over, left running
 	if s.seq != nil {
-		// Take over what the sequence in progress had not started or
-		// finished yet, so that no role is left out.
 		s.seq.cancel()
 		<-s.seq.done
 		for n := range s.seq.remaining {
+			if !set[n] && (s.seq.started[n] || s.seq.running[n]) {
+				keep[n] = true
+			}
 			set[n] = true
 		}
 		s.seq = nil
 	}
 	order := s.graph.sorted(set)
-	if len(order) == 0 {
+	if len(order) == len(keep) {
 		return nil
 	}
 	s.mu.Lock()
@@ -177,14 +186,18 @@ func (s *Supervisor) Restart(names ...string) []string {
 		delete(s.halted, n)
 	}
 	s.mu.Unlock()
+	var restarted []string
 	for i := len(order) - 1; i >= 0; i-- {
-		s.stop(order[i])
+		if !keep[order[i]] {
+			s.stop(order[i])
+			restarted = append([]string{order[i]}, restarted...)
+		}
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
-	seq := &sequence{cancel: cancel, done: make(chan struct{}), remaining: maps.Clone(set), started: map[string]bool{}}
+	seq := &sequence{cancel: cancel, done: make(chan struct{}), remaining: maps.Clone(set), started: map[string]bool{}, running: keep}
 	s.seq = seq
 	go s.runSequence(ctx, seq, order)
-	return order
+	return restarted
 }
 
 // Stop stops every run and returns once all have ended. It is safe to call
@@ -253,6 +266,10 @@ func (s *Supervisor) stop(name string) {
 	<-r.done
 }
 
+// runSequence starts the roles of order one after the other, waiting for
+// each one-shot role to end and each long-running one with a check to be
+// ready before the next; a role in seq.running already runs (started by a
+// sequence this one took over) and is only waited for.
 func (s *Supervisor) runSequence(ctx context.Context, seq *sequence, order []string) {
 	defer close(seq.done)
 	for _, name := range order {
@@ -261,19 +278,26 @@ func (s *Supervisor) runSequence(ctx context.Context, seq *sequence, order []str
 		}
 		s.mu.Lock()
 		halted := s.halted[name]
+		r := s.runs[name]
 		s.mu.Unlock()
 		if halted {
 			continue // Halt has ended it
 		}
-		if dep := s.blockedBy(name); dep != "" {
-			seq.finished(&s.mu, name)
-			s.report(Event{Role: name, Skipped: dep})
-			continue
+		if seq.running[name] && r != nil {
+			s.mu.Lock()
+			seq.started[name] = true
+			s.mu.Unlock()
+		} else {
+			if dep := s.blockedBy(name); dep != "" {
+				seq.finished(&s.mu, name)
+				s.report(Event{Role: name, Skipped: dep})
+				continue
+			}
+			s.mu.Lock()
+			seq.started[name] = true
+			s.mu.Unlock()
+			r = s.start(name)
 		}
-		s.mu.Lock()
-		seq.started[name] = true
-		s.mu.Unlock()
-		r := s.start(name)
 		if role := s.graph.roles[name]; role.LongRunning {
 			if role.Ready != nil {
 				// Whatever comes next may depend on it.
@@ -309,7 +333,7 @@ func (seq *sequence) finished(mu *sync.Mutex, name string) {
 func (seq *sequence) unstarted() map[string]bool {
 	out := map[string]bool{}
 	for n := range seq.remaining {
-		if !seq.started[n] {
+		if !seq.started[n] && !seq.running[n] {
 			out[n] = true
 		}
 	}

@@ -305,17 +305,59 @@ func TestRestartTakesOverAnUnfinishedStart(t *testing.T) {
 	)
 	s.StartAll()
 	first := f.next(t, "build")
-	// lint changes while build runs: build and server still get their turn.
-	if got, want := s.Restart("lint"), []string{"build", "server", "lint"}; !slices.Equal(got, want) {
-		t.Fatalf("restart order %v, want %v", got, want)
+	// lint changes while build runs: lint is re-run, server still gets its
+	// turn after the build, which nothing changed and which goes on.
+	if got, want := s.Restart("lint"), []string{"server", "lint"}; !slices.Equal(got, want) {
+		t.Fatalf("restarted %v, want %v", got, want)
 	}
-	if first.ctx.Err() == nil {
-		t.Fatal("the build in progress was not cancelled")
+	if first.ctx.Err() != nil {
+		t.Fatal("the build in progress was cancelled, though nothing it depends on changed")
 	}
-	f.next(t, "build").end <- 0
+	f.noMoreStarts(t)
+	first.end <- 0
 	f.nextSet(t, "server", "lint")["lint"].end <- 0
 	s.Stop()
 	f.noMoreStarts(t)
+	if got := f.maxAlive["build"]; got != 1 {
+		t.Errorf("%d builds at once", got)
+	}
+}
+
+// A role that runs on while another one is re-run keeps its run: a
+// restart of one role never touches another that does not depend on it.
+func TestRestartLeavesOtherRunsAlone(t *testing.T) {
+	f := newFake()
+	s, _ := newSupervisor(t, context.Background(), f,
+		Role{Name: "gen"},
+		Role{Name: "sleeper"},
+	)
+	s.StartAll()
+	f.next(t, "gen").end <- 0
+	sleeper := f.next(t, "sleeper") // a one-shot role that does not end
+	for range 2 {
+		if got, want := s.Restart("gen"), []string{"gen"}; !slices.Equal(got, want) {
+			t.Fatalf("restarted %v, want %v", got, want)
+		}
+		f.next(t, "gen").end <- 0
+	}
+	if sleeper.ctx.Err() != nil {
+		t.Fatal("sleeper was stopped by a restart of gen")
+	}
+	f.noMoreStarts(t)
+	s.Stop()
+	if got := f.logged(); countOf(got, "start sleeper") != 1 {
+		t.Errorf("log %v: sleeper was started again", got)
+	}
+}
+
+func countOf(log []string, line string) int {
+	n := 0
+	for _, l := range log {
+		if l == line {
+			n++
+		}
+	}
+	return n
 }
 
 func TestStopEndsEveryRun(t *testing.T) {

@@ -38,6 +38,39 @@ func Get(name string) ([]byte, error) {
 // imageLine is the line of a template that names its image.
 var imageLine = regexp.MustCompile(`(?m)^image\s*=\s*"[^"\n]*"`)
 
+var (
+	// purposeLine is a template's first line: "# nook.toml: a Go project's
+	// development environment."
+	purposeLine = regexp.MustCompile(`^# nook\.toml: (.+?)(?:'s development environment)?\.\n`)
+	imageValue  = regexp.MustCompile(`(?m)^image\s*=\s*"([^"\n]*)"`)
+	roleHeader  = regexp.MustCompile(`(?m)^\[roles\.([a-z0-9_-]+)\]`)
+)
+
+// Summary says in one line what the template called name is for, which
+// image it starts from and which roles it has: "a Go project; image
+// golang:1.24-bookworm; roles build, test, server".
+func Summary(name string) (string, error) {
+	data, err := Get(name)
+	if err != nil {
+		return "", err
+	}
+	parts := []string{name}
+	if m := purposeLine.FindSubmatch(data); m != nil {
+		parts[0] = string(m[1])
+	}
+	if m := imageValue.FindSubmatch(data); m != nil {
+		parts = append(parts, "image "+string(m[1]))
+	}
+	var roles []string
+	for _, m := range roleHeader.FindAllSubmatch(data, -1) {
+		roles = append(roles, string(m[1]))
+	}
+	if len(roles) > 0 {
+		parts = append(parts, "roles "+strings.Join(roles, ", "))
+	}
+	return strings.Join(parts, "; "), nil
+}
+
 // Render returns the template called name with its image replaced by image;
 // an empty image keeps the template's own.
 func Render(name, image string) ([]byte, error) {

@@ -61,3 +61,19 @@ func TestRender(t *testing.T) {
 		}
 	}
 }
+
+func TestSummary(t *testing.T) {
+	got, err := Summary("go")
+	if want := "a Go project; image golang:1.24-bookworm; roles build, test, server"; err != nil || got != want {
+		t.Errorf("Summary(go) = %q, %v; want %q", got, err, want)
+	}
+	for _, name := range Names() {
+		s, err := Summary(name)
+		if err != nil || !strings.HasPrefix(s, "a ") || !strings.Contains(s, "; image ") || !strings.Contains(s, "; roles ") {
+			t.Errorf("Summary(%s) = %q, %v: want what it is for, its image and its roles", name, s, err)
+		}
+	}
+	if _, err := Summary("cobol"); err == nil {
+		t.Error("Summary(cobol) did not fail")
+	}
+}

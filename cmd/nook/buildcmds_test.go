@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -56,6 +57,14 @@ func scriptCondition(cond string) (bool, error) {
 		return why == "", nil
 	case "podman":
 		return ci || podmanAvailable() == "", nil
+	case "openssh":
+		// ssh-agent, ssh-add and ssh-keygen (Debian: openssh-client).
+		for _, p := range []string{"ssh-agent", "ssh-add", "ssh-keygen"} {
+			if _, err := exec.LookPath(p); err != nil {
+				return ci, nil
+			}
+		}
+		return true, nil
 	}
 	return false, fmt.Errorf("unknown condition %q", cond)
 }

@@ -7,32 +7,49 @@ import (
 )
 
 func newExecCmd(g *globals) *cobra.Command {
+	var vars []string
+	var who string
 	c := &cobra.Command{
 		Use:   "exec [--] CMD [ARGS...]",
 		Short: "Run an ad-hoc command in the project's environment",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			p, err := openProject(g)
+			grace, err := graceFromEnv()
+			if err != nil {
+				return err
+			}
+			p, err := openProjectEnv(g, vars)
 			if err != nil {
 				return err
 			}
 			role := p.Env.DefaultRole()
 			role.Command, role.Shell = args, false
-			return exitStatus(p.Run(c.Context(), role, project.RunOptions{}))
+			if who != "" {
+				role.User = who
+			}
+			return exitStatus(p.Run(c.Context(), role, project.RunOptions{StopTimeout: grace}))
 		},
 	}
+	envFlag(c, &vars)
+	userFlag(c, &who)
 	c.Flags().SetInterspersed(false)
 	return c
 }
 
 func newShellCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var vars []string
+	var who string
+	c := &cobra.Command{
 		Use:               "shell [ROLE]",
 		Short:             "Open an interactive shell (bash if present, else sh) in the environment",
 		Args:              cobra.MaximumNArgs(1),
-		ValidArgsFunction: completeRoles(g),
+		ValidArgsFunction: completeRoles(g, false),
 		RunE: func(c *cobra.Command, args []string) error {
-			p, err := openProject(g)
+			grace, err := graceFromEnv()
+			if err != nil {
+				return err
+			}
+			p, err := openProjectEnv(g, vars)
 			if err != nil {
 				return err
 			}
@@ -42,7 +59,15 @@ func newShellCmd(g *globals) *cobra.Command {
 					return err
 				}
 			}
-			return exitStatus(p.Run(c.Context(), role, project.RunOptions{Shell: true}))
+			if who != "" {
+				copied := *role
+				copied.User = who
+				role = &copied
+			}
+			return exitStatus(p.Run(c.Context(), role, project.RunOptions{Shell: true, StopTimeout: grace}))
 		},
 	}
+	envFlag(c, &vars)
+	userFlag(c, &who)
+	return c
 }

@@ -3,9 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -21,10 +23,7 @@ func newInitCmd(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if list {
-				for _, name := range templates.Names() {
-					fmt.Fprintln(c.OutOrStdout(), name)
-				}
-				return nil
+				return listTemplates(c.OutOrStdout())
 			}
 			data, err := templates.Render(template, image)
 			if err != nil {
@@ -55,6 +54,28 @@ func newInitCmd(g *globals) *cobra.Command {
 	}
 	c.Flags().StringVar(&template, "template", "blank", "starter `NAME` (see --list)")
 	c.Flags().StringVar(&image, "image", "", "base image `REF` instead of the template's")
-	c.Flags().BoolVar(&list, "list", false, "list the templates")
+	c.Flags().BoolVar(&list, "list", false, "list the templates, a line each")
+	c.RegisterFlagCompletionFunc("template", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		var out []string
+		for _, name := range templates.Names() {
+			s, _ := templates.Summary(name)
+			out = append(out, name+"\t"+s) // shown as the candidate's description
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	})
 	return c
+}
+
+// listTemplates writes a line per template: its name, what it is for, its
+// image and its roles.
+func listTemplates(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, name := range templates.Names() {
+		s, err := templates.Summary(name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", name, s)
+	}
+	return tw.Flush()
 }

@@ -29,7 +29,7 @@ func newLogsCmd(g *globals) *cobra.Command {
 			"kept under the run-state directory from the start of the last nook up. With -f,\n" +
 			"keep printing what it writes until the role's run is over.",
 		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: completeRoles(g),
+		ValidArgsFunction: completeRoles(g, false),
 		RunE: func(c *cobra.Command, args []string) error {
 			p, err := openProject(g)
 			if err != nil {

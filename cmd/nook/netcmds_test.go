@@ -48,17 +48,24 @@ func init() {
 			}
 		}
 	}
-	// httpget URL: GET URL and print the body; it retries while the
-	// connection fails, up to a limit. ! httpget URL: a single attempt
-	// must fail.
+	// httpget [-once] URL: GET URL and print the body; it retries while
+	// the connection fails, up to a limit; with -once the first attempt
+	// must succeed. ! httpget URL: a single attempt must fail.
 	scriptCommands["httpget"] = func(ts *testscript.TestScript, neg bool, args []string) {
+		once := len(args) == 2 && args[0] == "-once"
+		if once {
+			args = args[1:]
+		}
 		if len(args) != 1 {
-			ts.Fatalf("usage: httpget URL")
+			ts.Fatalf("usage: httpget [-once] URL")
 		}
 		client := &http.Client{Timeout: 5 * time.Second}
 		deadline := time.Now().Add(netWaitLimit)
 		for {
 			body, err := httpGet(client, args[0])
+			if once && err != nil {
+				ts.Fatalf("GET %s (a single attempt): %v", args[0], err)
+			}
 			if neg {
 				if err == nil {
 					ts.Fatalf("GET %s succeeded: %q", args[0], body)

@@ -11,9 +11,18 @@ import (
 	"github.com/nookenv/nook/runstate"
 )
 
+// killMargin is how long nook stop waits, beyond an owner's grace period,
+// for the owner to end before it kills it: the owner needs the time to kill
+// its role and reap it.
+const killMargin = 5 * time.Second
+
 // terminate sends SIGTERM to the process o names and waits until it has
-// ended. A process that is already gone is not an error.
-func terminate(o runstate.Owner) error {
+// ended. A process that is already gone is not an error. With a grace
+// period (the one o gives its role between SIGTERM and SIGKILL), o is
+// killed when it has not ended after grace and a margin: a `nook run`
+// whose role ignores SIGTERM kills it itself after grace, and if it cannot
+// (it hangs), its death kills the role.
+func terminate(o runstate.Owner, grace time.Duration) error {
 	fd, err := unix.PidfdOpen(o.Pid, 0)
 	if errors.Is(err, unix.ESRCH) {
 		return nil
@@ -28,6 +37,15 @@ func terminate(o runstate.Owner) error {
 	}
 	if err := unix.PidfdSendSignal(fd, unix.SIGTERM, nil, 0); err != nil && !errors.Is(err, unix.ESRCH) {
 		return fmt.Errorf("sending SIGTERM to process %d: %w", o.Pid, err)
+	}
+	if grace <= 0 {
+		return pollEnd(fd, o.Pid, stopWaitLimit)
+	}
+	if pollEnd(fd, o.Pid, grace+killMargin) == nil {
+		return nil
+	}
+	if err := unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0); err != nil && !errors.Is(err, unix.ESRCH) {
+		return fmt.Errorf("sending SIGKILL to process %d: %w", o.Pid, err)
 	}
 	return pollEnd(fd, o.Pid, stopWaitLimit)
 }

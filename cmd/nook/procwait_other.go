@@ -10,7 +10,7 @@ import (
 )
 
 // terminate stops the process o names; only Linux runs roles.
-func terminate(o runstate.Owner) error {
+func terminate(o runstate.Owner, grace time.Duration) error {
 	return fmt.Errorf("stopping process %d: nook runs roles on Linux only", o.Pid)
 }
 

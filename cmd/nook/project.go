@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/spf13/cobra"
+
 	"github.com/nookenv/nook/env"
 	"github.com/nookenv/nook/project"
 )
@@ -16,6 +18,31 @@ func openProject(g *globals) (*project.Project, error) {
 		return nil, err
 	}
 	p.Printer = stderrPrinter{}
+	return p, nil
+}
+
+// envFlag adds -e/--env KEY=VALUE (repeatable) to c, collected in vars.
+func envFlag(c *cobra.Command, vars *[]string) {
+	c.Flags().StringArrayVarP(vars, "env", "e", nil,
+		"set `KEY=VALUE` in the role's environment, over nook.toml's (-e KEY: the value KEY has here); repeatable")
+}
+
+// userFlag adds -u/--user to c, as docker exec -u: who runs the command.
+func userFlag(c *cobra.Command, who *string) {
+	c.Flags().StringVarP(who, "user", "u", "",
+		"run as `USER`: host (you, with your own ids), or NAME, UID, NAME:GROUP, UID:GID of the image (the full id map); default: the role's")
+}
+
+// openProjectEnv is openProject with the -e values in vars over every
+// role's environment.
+func openProjectEnv(g *globals, vars []string) (*project.Project, error) {
+	p, err := openProject(g)
+	if err != nil {
+		return nil, err
+	}
+	if p.Vars, err = env.CommandLineVars(vars, os.LookupEnv); err != nil {
+		return nil, usageError{msg: err.Error(), hint: hints(err)[0]}
+	}
 	return p, nil
 }
 

@@ -110,6 +110,20 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 			ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
 		}
 	},
+	// within DURATION CMD [ARGS...]: run CMD like exec (it must succeed)
+	// and fail if it took longer than DURATION.
+	"within": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) < 2 {
+			ts.Fatalf("usage: within DURATION CMD [ARGS...]")
+		}
+		limit, err := time.ParseDuration(args[0])
+		ts.Check(err)
+		began := time.Now()
+		ts.Check(ts.Exec(args[1], args[2:]...))
+		if took := time.Since(began); took > limit {
+			ts.Fatalf("%s took %v, more than %v", args[1], took.Round(time.Millisecond), limit)
+		}
+	},
 	// waitlines FILE N: wait until FILE has at least N lines, woken by
 	// inotify on its directory (no polling); fails after a minute.
 	"waitlines": func(ts *testscript.TestScript, neg bool, args []string) {

@@ -28,10 +28,11 @@ func newStopCmd(g *globals) *cobra.Command {
 		Use:   "stop [ROLE...]",
 		Short: "Stop the project's running roles (all, or those named)",
 		Long: "Stop roles of the project run by nook up (-d) or nook run: every one, or those\n" +
-			"named. Each gets SIGTERM and, after its grace period, SIGKILL. nook stop returns\n" +
+			"named. Each gets SIGTERM and, after its grace period (NOOK_STOP_TIMEOUT of the\n" +
+			"nook that runs it, default 10s), SIGKILL. nook stop returns\n" +
 			"once their processes are gone and their published ports are free. Stopped roles\n" +
 			"of nook up are not restarted; nook up ends when its last role has stopped.",
-		ValidArgsFunction: completeRoles(g),
+		ValidArgsFunction: completeRoles(g, true),
 		RunE: func(c *cobra.Command, args []string) error {
 			p, err := openProject(g)
 			if err != nil {
@@ -63,8 +64,8 @@ func stopRoles(proj *runstate.Project, names []string) error {
 		return err
 	}
 	want := func(role string) bool { return len(names) == 0 || slices.Contains(names, role) }
-	var owners []runstate.Owner // processes to signal and wait for
-	var upRoles []string        // roles to ask nook up to stop
+	var owners []stopOwner // processes to signal and wait for
+	var upRoles []string   // roles to ask nook up to stop
 	var ports []string
 	found := map[string]bool{}
 	for _, r := range records {
@@ -75,13 +76,13 @@ func stopRoles(proj *runstate.Project, names []string) error {
 		ports = append(ports, r.Ports...)
 		switch {
 		case r.Via == "run":
-			owners = append(owners, r.Owner)
+			owners = append(owners, stopOwner{owner: r.Owner, grace: r.Grace})
 		case sup != nil && r.Owner == sup.Owner:
 			upRoles = append(upRoles, r.Role)
 		}
 	}
 	if sup != nil && len(names) == 0 {
-		owners = append(owners, sup.Owner) // all of it: nook up ends
+		owners = append(owners, stopOwner{owner: sup.Owner}) // all of it: nook up ends
 		upRoles = nil
 	}
 	for _, n := range names {
@@ -101,8 +102,14 @@ func stopRoles(proj *runstate.Project, names []string) error {
 			errs = append(errs, err)
 		}
 	}
+	// Each owner applies its grace period to its role: signal them all
+	// at once, so that their grace periods run side by side.
+	results := make(chan error, len(owners))
 	for _, o := range owners {
-		if err := terminate(o); err != nil {
+		go func() { results <- terminate(o.owner, o.grace) }()
+	}
+	for range owners {
+		if err := <-results; err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -119,6 +126,13 @@ func stopRoles(proj *runstate.Project, names []string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// stopOwner is a nook process to ask to stop its role, and the grace
+// period it gives the role (zero: unknown).
+type stopOwner struct {
+	owner runstate.Owner
+	grace time.Duration
 }
 
 // podEndLimit bounds the wait for a pod without roles to end.

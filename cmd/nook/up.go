@@ -22,28 +22,29 @@ const upReadyFd = 3
 
 func newUpCmd(g *globals) *cobra.Command {
 	var detach, child bool
+	var vars []string
 	c := &cobra.Command{
 		Use:   "up [-d] [ROLE...]",
 		Short: "Start long-running roles with their dependencies, logs prefixed by role",
 		Long: "Start the roles (default: those that publish ports or have a restart policy)\n" +
 			"after their dependencies: one-shot roles must succeed first, long-running ones\n" +
-			"must be ready (their ready.port accepting, else started). Output is prefixed by\n" +
+			"must be ready (their ready.port listening, else running for 1s). Output is prefixed by\n" +
 			"role and kept under the run-state directory for `nook logs`. Restart policies\n" +
 			"apply. Ctrl-C (or SIGTERM) stops every role (SIGTERM, grace period, SIGKILL);\n" +
 			"nook up exits non-zero if a role failed. NOOK_STOP_TIMEOUT sets the grace period\n" +
 			"(default 10s).\n\n" +
 			"With -d, a supervisor process of its own session runs the roles and nook up\n" +
 			"returns once they are started (or one failed: 125, with its log's tail).",
-		ValidArgsFunction: completeRoles(g),
+		ValidArgsFunction: completeRoles(g, true),
 		RunE: func(c *cobra.Command, args []string) error {
 			grace, err := graceFromEnv()
 			if err != nil {
 				return err
 			}
 			if child {
-				return runDetachedChild(g, args, grace)
+				return runDetachedChild(g, args, vars, grace)
 			}
-			p, err := openProject(g)
+			p, err := openProjectEnv(g, vars)
 			if err != nil {
 				return err
 			}
@@ -65,7 +66,7 @@ func newUpCmd(g *globals) *cobra.Command {
 			}
 			p.CheckLimits(roles)
 			if detach {
-				return detachUp(g, proj, args)
+				return detachUp(g, proj, args, p.Vars)
 			}
 			return exitStatus(p.Up(proj, roles, project.UpOptions{Grace: grace, Terminal: os.Stdout}))
 		},
@@ -73,6 +74,7 @@ func newUpCmd(g *globals) *cobra.Command {
 	c.Flags().BoolVarP(&detach, "detach", "d", false, "run the roles in the background and return once they are started")
 	c.Flags().BoolVar(&child, "detached-child", false, "the supervisor of nook up -d (internal)")
 	c.Flags().MarkHidden("detached-child")
+	envFlag(c, &vars)
 	return c
 }
 
@@ -91,8 +93,8 @@ func graceFromEnv() (time.Duration, error) {
 }
 
 // detachUp starts the supervisor in a session of its own and waits until
-// it reports that its roles started.
-func detachUp(g *globals, proj *runstate.Project, args []string) error {
+// it reports that its roles started. vars are the -e values, as KEY=VALUE.
+func detachUp(g *globals, proj *runstate.Project, args, vars []string) error {
 	logPath := proj.SupervisorLogPath()
 	logf, err := proj.CreateSupervisorLog()
 	if err != nil {
@@ -111,7 +113,11 @@ func detachUp(g *globals, proj *runstate.Project, args []string) error {
 	if g.file != "" {
 		argv = append(argv, "--file", g.file)
 	}
-	argv = append(append(argv, "up", "--detached-child", "--"), args...)
+	argv = append(argv, "up", "--detached-child")
+	for _, kv := range vars {
+		argv = append(argv, "--env", kv)
+	}
+	argv = append(append(argv, "--"), args...)
 	cmd := &exec.Cmd{
 		Path:        "/proc/self/exe",
 		Args:        argv,
@@ -133,8 +139,8 @@ func detachUp(g *globals, proj *runstate.Project, args []string) error {
 	}
 	cmd.Process.Release() // it lives on in its own session
 	if res.Error != "" {
-		if res.Role != "" {
-			fmt.Fprintf(os.Stderr, "nook: the last lines of %s's log:\n%s", res.Role, tail(proj.LogPath(res.Role), 20))
+		if t := tail(proj.LogPath(res.Role), 20); res.Role != "" && t != "" {
+			fmt.Fprintf(os.Stderr, "nook: the last lines of %s's log:\n%s", res.Role, t)
 		}
 		return upFailedError{msg: res.Error, hints: res.Hints}
 	}
@@ -154,7 +160,7 @@ func (e upFailedError) Hint() string  { return strings.Join(e.hints, "\n") }
 
 // runDetachedChild is the supervisor of nook up -d: it reports on
 // upReadyFd once the roles started, or why not.
-func runDetachedChild(g *globals, args []string, grace time.Duration) error {
+func runDetachedChild(g *globals, args, vars []string, grace time.Duration) error {
 	ready := os.NewFile(upReadyFd, "up-ready")
 	if ready == nil {
 		return errors.New("nook up --detached-child: no start pipe: it is nook up -d's own")
@@ -168,7 +174,7 @@ func runDetachedChild(g *globals, args []string, grace time.Duration) error {
 		}
 	}
 	err := func() error {
-		p, err := openProject(g)
+		p, err := openProjectEnv(g, vars)
 		if err != nil {
 			return err
 		}

@@ -27,6 +27,7 @@ var alwaysWatched = []string{"nook.toml", "nook.lock"}
 
 func newWatchCmd(g *globals) *cobra.Command {
 	debounce := watch.DefaultDebounce
+	var vars []string
 	c := &cobra.Command{
 		Use:   "watch [ROLE...]",
 		Short: "Run roles and re-run or restart them when their watch files change",
@@ -37,7 +38,7 @@ func newWatchCmd(g *globals) *cobra.Command {
 			"everything; an invalid edit is reported and the old roles keep running.\n" +
 			"Ctrl-C (or SIGTERM) stops every role; nook then exits with 130 (or 143).\n" +
 			"NOOK_STOP_TIMEOUT sets the grace period (default 10s).",
-		ValidArgsFunction: completeRoles(g),
+		ValidArgsFunction: completeRoles(g, true),
 		RunE: func(c *cobra.Command, args []string) error {
 			if debounce < 0 {
 				return usageError{msg: fmt.Sprintf("--debounce %v: negative", debounce), hint: "use 0 for no debounce"}
@@ -46,18 +47,19 @@ func newWatchCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			p, err := openProject(g)
+			p, err := openProjectEnv(g, vars)
 			if err != nil {
 				return err
 			}
 			if _, err := watchedRoles(p, args); err != nil {
 				return err
 			}
-			w := &watchLoop{g: g, chosen: args, debounce: debounce, grace: grace}
+			w := &watchLoop{g: g, vars: vars, chosen: args, debounce: debounce, grace: grace}
 			return w.run(p)
 		},
 	}
 	c.Flags().DurationVar(&debounce, "debounce", watch.DefaultDebounce, "quiet `DURATION` that ends a burst of changes")
+	envFlag(c, &vars)
 	return c
 }
 
@@ -85,6 +87,7 @@ func watchedRoles(p *project.Project, names []string) ([]string, error) {
 // its supervisor, replaced together when nook.toml changes.
 type watchLoop struct {
 	g        *globals
+	vars     []string // -e values
 	chosen   []string
 	debounce time.Duration
 	grace    time.Duration
@@ -93,6 +96,7 @@ type watchLoop struct {
 	roles   []string
 	watcher *watch.Watcher
 	sup     *supervise.Supervisor
+	pods    *project.PodJoiner // held while the project is in use: re-runs keep the pod, its ports and its other roles
 }
 
 // run starts the roles and handles triggers until SIGINT or SIGTERM.
@@ -109,6 +113,7 @@ func (w *watchLoop) run(p *project.Project) error {
 	defer func() {
 		w.sup.Stop()
 		w.watcher.Close()
+		w.pods.Close()
 	}()
 	w.say("watching %s: running %s", p.Env.ProjectDir, strings.Join(w.roles, ", "))
 	w.sup.StartAll()
@@ -159,12 +164,13 @@ func (w *watchLoop) use(ctx context.Context, p *project.Project) error {
 	if err != nil {
 		return err
 	}
-	sup, err := supervise.New(ctx, roleStarter{p: p, grace: w.grace}, sroles, w.report(e))
+	pods := p.NewPodJoiner()
+	sup, err := supervise.New(ctx, roleStarter{p: p, grace: w.grace, pods: pods}, sroles, w.report(e))
 	if err != nil {
 		watcher.Close()
 		return err
 	}
-	w.env, w.roles, w.watcher, w.sup = e, roles, watcher, sup
+	w.env, w.roles, w.watcher, w.sup, w.pods = e, roles, watcher, sup, pods
 	return nil
 }
 
@@ -190,14 +196,15 @@ func (w *watchLoop) trigger(ctx context.Context, t watch.Trigger) {
 // reload re-reads nook.toml; a valid one replaces the environment, the
 // watcher and every role, and reload reports true.
 func (w *watchLoop) reload(ctx context.Context, t watch.Trigger) bool {
-	p, err := openProject(w.g)
+	p, err := openProjectEnv(w.g, w.vars)
 	if err == nil {
 		old := w.watcher
-		oldSup := w.sup
+		oldSup, oldPods := w.sup, w.pods
 		if err = w.use(ctx, p); err == nil {
 			w.say("%s changed: %s", changedFiles(t.Files), w.action(p.Env, w.roles))
 			oldSup.Stop()
 			old.Close()
+			oldPods.Close()
 			w.sup.StartAll()
 			return true
 		}
@@ -286,14 +293,16 @@ func changedFiles(files []string) string {
 	return fmt.Sprintf("%s and %d more", strings.Join(files[:shown], ", "), len(files)-shown)
 }
 
-// roleStarter runs roles of one project for the supervisor.
+// roleStarter runs roles of one project for the supervisor, in the pod
+// pods holds.
 type roleStarter struct {
 	p     *project.Project
 	grace time.Duration
+	pods  *project.PodJoiner
 }
 
 // Start runs the role in the foreground, without a terminal, until it ends
 // or ctx is cancelled.
 func (s roleStarter) Start(ctx context.Context, name string) (int, error) {
-	return s.p.Start(ctx, s.p.Env.Roles[name], project.RunOptions{StopTimeout: s.grace, Background: true})
+	return s.p.Start(ctx, s.p.Env.Roles[name], project.RunOptions{StopTimeout: s.grace, Background: true, Pod: s.pods})
 }
