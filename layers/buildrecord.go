@@ -27,6 +27,7 @@ type EnvRecord struct {
 	Digest     string      `json:"digest"`     // the image's manifest digest
 	Platform   string      `json:"platform"`   // "linux/amd64"
 	ProjectDir string      `json:"projectDir"` // the project that built it last
+	Role       string      `json:"role,omitempty"` // the role whose own environment it is in that project; "" for the project's
 	Layers     []string    `json:"layers"`     // layer ids, bottom first: the image's DiffIDs, then the step keys
 	Config     ImageConfig `json:"config"`     // the image's config
 }
