@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -44,24 +42,32 @@ type launch struct {
 	pod   *PodJoiner
 	built *built
 
-	// progress receives build output, print nook's own lines.
-	progress io.Writer
-	print    Printer
+	// print receives nook's own lines.
+	print Printer
 }
 
-// built is the project's environment as its roles run in it: the store,
-// the snapshot and the roles' id map (see environment). The roles of one
-// command share it, so that it is looked up (or built) once.
+// built is one environment of the project (x) as roles run in it: the
+// store, the snapshot and the roles' id map (see Project.environment). The
+// roles of one command share it, so that it is looked up (or built) once.
 type built struct {
+	p *Project
+	x *env.Environment
+
 	mu    sync.Mutex // held by ensure: roles starting at once wait for one build
 	store *layers.Store
 	snap  *layers.Snapshot
 	idmap rootless.IDMap
 }
 
-// ensure opens the store and looks up (or builds) e's environment, unless
-// b holds it already. A failure leaves b empty: the next call tries again.
-func (b *built) ensure(ctx context.Context, e *env.Env, progress io.Writer) error {
+// ensure opens the store and looks up (or builds) the environment, its
+// output on the project's Progress, unless b holds it already.
+func (b *built) ensure(ctx context.Context) error {
+	return b.ensureWith(ctx, b.p.Progress, BuildOptions{})
+}
+
+// ensureWith is ensure with the build's output on progress and the pulls
+// reported as o says. A failure leaves b empty: the next call tries again.
+func (b *built) ensureWith(ctx context.Context, progress io.Writer, o BuildOptions) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.snap != nil {
@@ -71,7 +77,7 @@ func (b *built) ensure(ctx context.Context, e *env.Env, progress io.Writer) erro
 	if err != nil {
 		return err
 	}
-	snap, idmap, err := environment(ctx, store, e, progress)
+	snap, idmap, err := b.p.environment(ctx, store, b.x, progress, o)
 	if err != nil {
 		return err
 	}
@@ -86,7 +92,7 @@ func (l launch) start() (int, error) {
 	b := l.built
 	// A build serves every role of the command: one role's stop does not
 	// cancel it.
-	if err := b.ensure(context.Background(), l.env, l.progress); err != nil {
+	if err := b.ensure(context.Background()); err != nil {
 		return exitNook, err
 	}
 	if len(l.role.Volumes) > 0 {
@@ -113,7 +119,7 @@ func (l launch) start() (int, error) {
 			return exitNook, err
 		}
 		spec.IDMap = b.idmap
-		return l.ended(rootless.Run(ctx, spec, l.stdio()))
+		return l.ended(l.idmapHint(b)(rootless.Run(ctx, spec, l.stdio())))
 	}
 	pods := l.pod
 	if pods == nil {
@@ -128,7 +134,7 @@ func (l launch) start() (int, error) {
 	if err != nil {
 		return exitNook, err
 	}
-	return l.ended(pod.Run(ctx, spec, l.stdio(), ports))
+	return l.ended(l.idmapHint(b)(pod.Run(ctx, spec, l.stdio(), ports)))
 }
 
 // inPod reports whether a role runs in the project's pod: every role on
@@ -213,10 +219,16 @@ func (l launch) run() (int, error) {
 // A user other than root needs the full id map.
 func (l launch) spec(b *built, resolvConf []byte) (*rootless.Spec, error) {
 	r := l.role
-	if !rootless.RootUser(r.User) && b.idmap != rootless.IDMapFull {
-		return nil, userError{role: r.Name, user: r.User}
+	proc, err := RoleProcess(l.env, r, b.snap.Config, l.args)
+	if err != nil && !l.shell {
+		return nil, err
 	}
-	plan, err := mounts.PlanRole(l.env, r, b.snap, mounts.Options{
+	if !rootless.RootUser(proc.User) && b.idmap != rootless.IDMapFull {
+		return nil, userError{role: r.Name, user: proc.User, image: r.User == "" && r.Own != nil}
+	}
+	run := *r
+	run.Workdir = proc.Workdir // made in the new root when the image lacks it
+	plan, err := mounts.PlanRole(l.env, &run, b.snap, mounts.Options{
 		Scratch:    b.store.ScratchDir(),
 		VolumesDir: b.store.VolumesDir(l.env.ProjectID),
 		ResolvConf: resolvConf,
@@ -239,27 +251,14 @@ func (l launch) spec(b *built, resolvConf []byte) (*rootless.Spec, error) {
 		StopTimeout: l.stopTimeout,
 		Limits:      roleLimits(r, l.print),
 		Process: rootless.Process{
-			Args:  commandLine(r, l.args),
+			Args:  proc.Args,
 			Env:   processEnv(l.env, r, b.snap, tty),
-			Cwd:   r.Workdir,
+			Cwd:   proc.Workdir,
 			Tty:   tty,
 			Shell: l.shell,
-			User:  r.User,
+			User:  proc.User,
 		},
 	}, nil
-}
-
-// commandLine is the role's argv with args appended: to an array command
-// as they are, to a string command as "$@" (SPEC §5).
-func commandLine(r *env.Role, args []string) []string {
-	if !r.Shell {
-		return append(slices.Clone(r.Command), args...)
-	}
-	script := r.Command[0]
-	if len(args) > 0 && !strings.Contains(script, "$@") && !strings.Contains(script, "$*") {
-		script += ` "$@"`
-	}
-	return append([]string{"/bin/sh", "-c", script, r.Name}, args...)
 }
 
 // processEnv is the role's environment (env.ProcessEnv) with TERM set on a
@@ -286,13 +285,23 @@ func hostResolvConf() []byte {
 	return b
 }
 
-// userError refuses a role user other than root under the single-id map.
-type userError struct{ role, user string }
+// userError refuses a role user other than root under the single-id map:
+// the role's own, or its image's (image).
+type userError struct {
+	role, user string
+	image      bool
+}
 
 func (e userError) Error() string {
+	if e.image {
+		return fmt.Sprintf("role %s: its image runs as user %q, and only root can run under nook's single-id map (you outside are root inside)", e.role, e.user)
+	}
 	return fmt.Sprintf("role %s: user %q: only root can run under nook's single-id map (you outside are root inside)", e.role, e.user)
 }
 
 func (e userError) Hint() string {
+	if e.image {
+		return `map your subordinate ids: idmap = "full" in ` + env.UserConfigPath() + `; or run it as root: user = "root" on the role`
+	}
 	return `remove "user" from the role, or map your subordinate ids: idmap = "full" in ` + env.UserConfigPath()
 }

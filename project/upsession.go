@@ -251,7 +251,7 @@ func (u upStarter) Start(ctx context.Context, name string) (int, error) {
 	}
 	role := s.env.Roles[name]
 	l := launch{env: s.env, role: role, ctx: ctx, stopTimeout: s.opt.Grace, background: true,
-		out: out, portsChecked: true, pod: u.pods, built: s.p.built(role), progress: s.p.Progress, print: s.p.Printer}
+		out: out, portsChecked: true, pod: u.pods, built: s.p.built(role), print: s.p.Printer}
 	code, err := l.start()
 	// The run's output is in its log before its end is recorded.
 	out.Close()

@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -93,6 +94,8 @@ type watchLoop struct {
 	roles   []string
 	watcher *watch.Watcher
 	sup     *supervise.Supervisor
+	project *project.Project // the project in use: its roles' environments looked up
+	starter *roleStarter     // the supervisor's: runs roles of project
 }
 
 // run starts the roles and handles triggers until SIGINT or SIGTERM.
@@ -141,10 +144,8 @@ func (w *watchLoop) use(ctx context.Context, p *project.Project) error {
 		return err
 	}
 	// Build once, here, rather than from several roles starting at once.
-	for _, n := range roles {
-		if _, err := p.Environment(ctx, e.Roles[n]); err != nil {
-			return err
-		}
+	if err := p.EnsureEnvironments(ctx, roles); err != nil {
+		return err
 	}
 	opt := watch.Options{Root: e.ProjectDir, Debounce: w.debounce, Always: alwaysWatched}
 	var sroles []supervise.Role
@@ -159,12 +160,14 @@ func (w *watchLoop) use(ctx context.Context, p *project.Project) error {
 	if err != nil {
 		return err
 	}
-	sup, err := supervise.New(ctx, roleStarter{p: p, grace: w.grace}, sroles, w.report(e))
+	starter := &roleStarter{grace: w.grace}
+	starter.p.Store(p)
+	sup, err := supervise.New(ctx, starter, sroles, w.report(e))
 	if err != nil {
 		watcher.Close()
 		return err
 	}
-	w.env, w.roles, w.watcher, w.sup = e, roles, watcher, sup
+	w.env, w.roles, w.watcher, w.sup, w.project, w.starter = e, roles, watcher, sup, p, starter
 	return nil
 }
 
@@ -191,6 +194,12 @@ func (w *watchLoop) trigger(ctx context.Context, t watch.Trigger) {
 // watcher and every role, and reload reports true.
 func (w *watchLoop) reload(ctx context.Context, t watch.Trigger) bool {
 	p, err := openProject(w.g)
+	if err == nil {
+		var inPlace bool
+		if inPlace, err = w.reloadInPlace(ctx, p, t); inPlace && err == nil {
+			return true
+		}
+	}
 	if err == nil {
 		old := w.watcher
 		oldSup := w.sup
@@ -286,14 +295,16 @@ func changedFiles(files []string) string {
 	return fmt.Sprintf("%s and %d more", strings.Join(files[:shown], ", "), len(files)-shown)
 }
 
-// roleStarter runs roles of one project for the supervisor.
+// roleStarter runs roles of one project for the supervisor; an edit of
+// nook.toml may swap the project (reloadInPlace).
 type roleStarter struct {
-	p     *project.Project
+	p     atomic.Pointer[project.Project]
 	grace time.Duration
 }
 
 // Start runs the role in the foreground, without a terminal, until it ends
 // or ctx is cancelled.
-func (s roleStarter) Start(ctx context.Context, name string) (int, error) {
-	return s.p.Start(ctx, s.p.Env.Roles[name], project.RunOptions{StopTimeout: s.grace, Background: true})
+func (s *roleStarter) Start(ctx context.Context, name string) (int, error) {
+	p := s.p.Load()
+	return p.Start(ctx, p.Env.Roles[name], project.RunOptions{StopTimeout: s.grace, Background: true})
 }
