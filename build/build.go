@@ -49,7 +49,8 @@ type Builder struct {
 	// Remove removes a failed step's directory; nil is the store's own
 	// removal. Under the full id map it must cope with files owned by
 	// subordinate ids (rootless.RemoveAll).
-	Remove  func(string) error
+	Remove func(string) error
+
 	network *stepNet // how steps reach the network; chosen at the first step that runs
 }
 
