@@ -60,9 +60,12 @@ type built struct {
 }
 
 // ensure opens the store and looks up (or builds) the environment, its
-// output on the project's Progress, unless b holds it already.
+// output on the project's Progress (a role's own prefixed with its name,
+// as eachEnvironment does), unless b holds it already.
 func (b *built) ensure(ctx context.Context) error {
-	return b.ensureWith(ctx, b.p.Progress, BuildOptions{})
+	return b.p.eachEnvironment([]*env.Environment{b.x}, func(_ *env.Environment, out io.Writer, lines bool) error {
+		return b.ensureWith(ctx, out, BuildOptions{pullLines: lines})
+	})
 }
 
 // ensureWith is ensure with the build's output on progress and the pulls

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -34,6 +35,7 @@ func init() {
 //	[debian]   the Debian test image can be made (mmdebstrap)
 //	[fullmap]  the user has subordinate ids and newuidmap/newgidmap
 //	[slirp]    slirp4netns can run here (build steps get a network of their own)
+//	[psql]     the host has psql (Debian's postgresql-client)
 func scriptCondition(cond string) (bool, error) {
 	ci := os.Getenv("CI") != ""
 	switch cond {
@@ -43,6 +45,9 @@ func scriptCondition(cond string) (bool, error) {
 		return ci || rootless.OutboundUnavailable() == "", nil
 	case "fullmap":
 		_, _, err := rootless.SubIDs()
+		return ci || err == nil, nil
+	case "psql":
+		_, err := exec.LookPath("psql")
 		return ci || err == nil, nil
 	case "limits":
 		// The machine, not CI, decides: limits apply where cgroup v2's
