@@ -89,20 +89,21 @@ func (e noCommandError) Hint() string {
 
 // idmapHint returns what passes a run's end on, after saying — on the
 // role's own stderr, so that it lands in its log under nook up — how to
-// fix what most often makes a service image fail under nook's single-id
-// map: a role that ran its image's entrypoint and failed may have needed
-// other users (postgres's entrypoint chowns its data directory and drops
-// to the postgres user with gosu).
+// fix what most often makes a service fail under nook's single-id map: a
+// role on an image of its own that ran the image's entrypoint, or serves
+// (LongRunning), and failed may have needed other users (postgres's
+// entrypoint chowns its data directory and drops to the postgres user
+// with gosu).
 func (l launch) idmapHint(b *built) func(int, error) (int, error) {
 	return func(code int, err error) (int, error) {
 		if err != nil || code == 0 || code >= 128 || l.shell || l.role.Own == nil || b.idmap == rootless.IDMapFull {
 			return code, err
 		}
-		if proc, perr := RoleProcess(l.env, l.role, b.snap.Config, l.args); perr != nil || !proc.Entrypoint {
+		if proc, perr := RoleProcess(l.env, l.role, b.snap.Config, l.args); perr != nil || !proc.Entrypoint && !LongRunning(l.role) {
 			return code, err
 		}
-		fmt.Fprintf(l.stdio().Err, "nook: hint: role %s ran its image's entrypoint under nook's single-id map, where root is the only user: "+
-			"an entrypoint that changes owners or users (chown, gosu, su) fails there; map your subordinate ids with idmap = \"full\" in %s\n",
+		fmt.Fprintf(l.stdio().Err, "nook: hint: role %s runs on an image of its own under nook's single-id map, where root is the only user: "+
+			"if it changes owners or users as it starts (chown, gosu, su, setpriv), it fails there; map your subordinate ids with idmap = \"full\" in %s\n",
 			l.role.Name, env.UserConfigPath())
 		return code, err
 	}
