@@ -50,14 +50,6 @@ type Builder struct {
 	// removal. Under the full id map it must cope with files owned by
 	// subordinate ids (rootless.RemoveAll).
 	Remove func(string) error
-	// LockPath, when set, is where the lock is written as soon as an entry
-	// of it is known — the image's once it is pulled, the packages' once
-	// their layer is there — so that a build failing in a later step
-	// keeps them. "" leaves writing the lock to the caller (Result.Lock).
-	LockPath string
-	// LockOptional makes a lock that cannot be written a warning on Out
-	// rather than an error: a run in a read-only checkout still runs.
-	LockOptional bool
 
 	network *stepNet // how steps reach the network; chosen at the first step that runs
 }
@@ -71,44 +63,43 @@ type stepNet struct {
 // Result is what a build produced.
 type Result struct {
 	Snapshot *layers.Snapshot
-	// Lock is the lock to keep: the one given with this platform's entry
-	// brought up to date; nil for the "host" base.
+	// Lock is the lock as the build left it: the one given with this
+	// environment's entry for this platform brought up to date.
 	Lock *layers.Lock
-	// LockChanged is set when Lock differs from the lock given.
-	LockChanged bool
 	// Ran counts the steps that ran; 0 when everything was in the store.
 	Ran int
 }
 
-// Lookup returns e's environment when the store has it built exactly as
-// lock pins it: no pull, no step, no network, and for an unchanged project
-// a hash per step and one record read. The error wraps layers.ErrNotBuilt
-// when something must be built (or the lock brought up to date) first.
-func Lookup(store *layers.Store, e *env.Env, lock *layers.Lock, idmap string) (*layers.Snapshot, error) {
-	if e.Image == hostImage {
+// Lookup returns environment x of project e when the store has it built
+// exactly as lock pins it: no pull, no step, no network, and for an
+// unchanged project a hash per step and one record read. The error wraps
+// layers.ErrNotBuilt when something must be built (or the lock brought up
+// to date) first.
+func Lookup(store *layers.Store, e *env.Env, x *env.Environment, lock *layers.Lock, idmap string) (*layers.Snapshot, error) {
+	if x.Image == hostImage {
 		return store.Lookup(hostImage)
 	}
-	pl := lockEntry(lock, e)
-	if pl == nil || !sameDeclared(pl, e.Packages) {
+	pl := lockEntry(lock, x)
+	if pl == nil || !sameDeclared(pl, x.Packages) {
 		return nil, fmt.Errorf("%s: %w", LockFile, layers.ErrNotBuilt)
 	}
-	if localSource(e.Image) {
+	if localSource(x.Image) {
 		// A layout or archive can change under the same name: one stat
 		// (in Lookup) tells whether it still holds the image pinned.
-		if snap, err := store.Lookup(e.Image); err != nil || snap.Digest != pl.Digest {
-			return nil, fmt.Errorf("%s: image %s changed: %w", LockFile, e.Image, layers.ErrNotBuilt)
+		if snap, err := store.Lookup(x.Image); err != nil || snap.Digest != pl.Digest {
+			return nil, fmt.Errorf("%s: image %s changed: %w", LockFile, x.Image, layers.ErrNotBuilt)
 		}
 	}
 	var m *Manager
-	if len(e.Packages) > 0 {
+	if len(x.Packages) > 0 {
 		if m = ManagerByName(pl.Manager); m == nil {
 			return nil, fmt.Errorf("%s: %w", LockFile, layers.ErrNotBuilt)
 		}
 	}
 	plan, err := MakePlan(Input{
-		Platform: layers.HostPlatform(), Digest: pl.Digest, Manager: m, Packages: e.Packages,
+		Platform: layers.HostPlatform(), Digest: pl.Digest, Manager: m, Packages: x.Packages,
 		Versions: pl.Packages, Complete: pl.Complete(),
-		Setup: e.Setup, Env: e.Vars, IDMap: idmap,
+		Setup: x.Setup, Env: e.Vars, IDMap: idmap,
 	})
 	if err != nil {
 		return nil, err
@@ -116,37 +107,44 @@ func Lookup(store *layers.Store, e *env.Env, lock *layers.Lock, idmap string) (*
 	return store.LookupEnv(plan.Top)
 }
 
-// Build makes what e's environment lacks and returns it: the image
-// (pinned by lock when it has an entry for this platform and the same
-// image), then each step whose layer is not in the store, in order. The
-// packages are pinned by the lock; without a lock entry for them, by what
-// an earlier build of the same packages on the same image installed
-// (layers.Resolution), in which case their layer is in the store already.
-func (b *Builder) Build(ctx context.Context, e *env.Env, lock *layers.Lock) (*Result, error) {
-	if e.Image == hostImage {
-		if len(e.Packages) > 0 || len(e.Setup) > 0 {
+// Build makes what environment x of project e lacks and returns it: the
+// image (pinned by the lock when it has an entry of x for this platform
+// and the same image), then each step whose layer is not in the store, in
+// order. The packages are pinned by the lock; without a lock entry for
+// them, by what an earlier build of the same packages on the same image
+// installed (layers.Resolution), in which case their layer is in the
+// store already. x's entry in lock is set as soon as it is known — the
+// image's once it is pulled, the packages' once their layer is there — so
+// that a build failing in a later step keeps them; lock may be shared by
+// builds running at once (nil: no lock, kept in memory).
+func (b *Builder) Build(ctx context.Context, e *env.Env, x *env.Environment, lock *Lock) (*Result, error) {
+	if lock == nil {
+		lock = NewLock("", nil, false)
+	}
+	if x.Image == hostImage {
+		if x.Steps() {
 			return nil, errors.New(`the "host" base takes no packages or setup steps: it is the host's root, read-only`)
 		}
 		snap, err := b.Store.Lookup(hostImage)
-		return &Result{Snapshot: snap, Lock: lock}, err
+		return &Result{Snapshot: snap, Lock: lock.Current()}, err
 	}
-	pl := lockEntry(lock, e)
+	pl := lock.entry(x)
 	if b.Update {
 		pl = nil
 	}
-	base, err := b.image(ctx, e.Image, pl)
+	base, err := b.image(ctx, x.Image, pl)
 	if err != nil {
 		return nil, err
 	}
 	in := Input{
-		Platform: layers.HostPlatform(), Digest: base.Digest, Packages: e.Packages,
-		Setup: e.Setup, Env: e.Vars, IDMap: b.idmap(),
+		Platform: layers.HostPlatform(), Digest: base.Digest, Packages: x.Packages,
+		Setup: x.Setup, Env: e.Vars, IDMap: b.idmap(),
 	}
-	if len(e.Packages) > 0 {
-		if in.Manager, err = b.manager(e, base, pl); err != nil {
+	if len(x.Packages) > 0 {
+		if in.Manager, err = b.manager(x, base, pl); err != nil {
 			return nil, err
 		}
-		in.Versions, in.Complete = lockedVersions(pl, e.Packages)
+		in.Versions, in.Complete = lockedVersions(pl, x.Packages)
 	}
 	plan, err := MakePlan(in)
 	if err != nil {
@@ -157,7 +155,7 @@ func (b *Builder) Build(ctx context.Context, e *env.Env, lock *layers.Lock) (*Re
 			return nil, err
 		}
 	}
-	keeper := &lockKeeper{b: b, e: e, lock: lock, digest: base.Digest}
+	keeper := &lockKeeper{lock: lock, x: x, digest: base.Digest, out: b.out()}
 	if err := keeper.keepImage(); err != nil {
 		return nil, err
 	}
@@ -176,8 +174,8 @@ func (b *Builder) Build(ctx context.Context, e *env.Env, lock *layers.Lock) (*Re
 			ids = append(ids, st.Key)
 		}
 		rec := layers.EnvRecord{
-			Key: plan.Top, Ref: e.Image, Digest: base.Digest, Platform: layers.HostPlatform(),
-			ProjectDir: e.ProjectDir, Layers: ids, Config: base.Config,
+			Key: plan.Top, Ref: x.Image, Digest: base.Digest, Platform: layers.HostPlatform(),
+			ProjectDir: e.ProjectDir, Role: x.Name, Layers: ids, Config: base.Config,
 		}
 		if err := b.Store.RecordEnv(rec); err != nil {
 			return nil, err
@@ -192,19 +190,19 @@ func (b *Builder) Build(ctx context.Context, e *env.Env, lock *layers.Lock) (*Re
 	if err := keeper.keep(plan); err != nil {
 		return nil, err
 	}
-	res.Lock, res.LockChanged = keeper.lock, keeper.changed
+	res.Lock = lock.Current()
 	return res, nil
 }
 
 // manager is the package manager of the image base: the lock's when it
 // names one nook knows, else the one Detect finds.
-func (b *Builder) manager(e *env.Env, base *layers.Snapshot, pl *layers.EnvLock) (*Manager, error) {
+func (b *Builder) manager(x *env.Environment, base *layers.Snapshot, pl *layers.EnvLock) (*Manager, error) {
 	if pl != nil {
 		if m := ManagerByName(pl.Manager); m != nil {
 			return m, nil
 		}
 	}
-	return Detect(e.Image, base.Lowers)
+	return Detect(x.Image, base.Lowers)
 }
 
 // steps makes the layers of plan that the store lacks. A packages step

@@ -2,9 +2,11 @@ package build
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/nookenv/nook/env"
@@ -36,10 +38,10 @@ func TestLockedVersions(t *testing.T) {
 }
 
 func TestEntryOfPinsWhatTheStepInstalled(t *testing.T) {
-	e := &env.Env{ImageRef: "debian:bookworm"}
+	x := &env.Environment{ImageRef: "debian:bookworm"}
 	in := input()
 	p := plan(t, in)
-	got := entryOf(e, digest, p)
+	got := entryOf(x, digest, p)
 	want := &layers.EnvLock{Image: "debian:bookworm", Digest: digest, Manager: "apt-get",
 		Declared: []string{"hello", "make"}, Packages: in.Versions}
 	if !got.Equal(want) {
@@ -48,7 +50,7 @@ func TestEntryOfPinsWhatTheStepInstalled(t *testing.T) {
 	// A provisional step (a layer an older nook made): the declared
 	// packages' versions alone, as that nook wrote them.
 	in.Complete = false
-	got = entryOf(e, digest, plan(t, in))
+	got = entryOf(x, digest, plan(t, in))
 	want = &layers.EnvLock{Image: "debian:bookworm", Digest: digest, Manager: "apt-get",
 		Packages: map[string]string{"hello": "2.10-3", "make": "4.3-4.1"}}
 	if !got.Equal(want) || got.Complete() {
@@ -56,20 +58,55 @@ func TestEntryOfPinsWhatTheStepInstalled(t *testing.T) {
 	}
 }
 
-func TestWithEntry(t *testing.T) {
+func TestLockSetsEachEnvironmentsEntry(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nook.lock")
 	a := &layers.EnvLock{Image: "x", Digest: digest, Declared: []string{}, Packages: map[string]string{}}
-	lock, changed := withEntry(nil, "linux/amd64", a)
-	if !changed || lock.Platforms["linux/amd64"] != a {
-		t.Errorf("withEntry on no lock: %v, %v", lock, changed)
+	l := NewLock(path, nil, false)
+	project, db := &env.Environment{ImageRef: "x"}, &env.Environment{Name: "db", ImageRef: "pg"}
+	if err := l.set(project, a, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !l.Changed() || l.Current().Entry("", layers.HostPlatform()) != a {
+		t.Fatalf("set on no lock: %+v", l.Current())
 	}
 	same := *a
-	if _, changed := withEntry(lock, "linux/amd64", &same); changed {
-		t.Error("the same entry changed the lock")
+	before := l.Current()
+	if err := l.set(project, &same, nil); err != nil || l.Current() != before {
+		t.Errorf("the same entry changed the lock (%v)", err)
 	}
-	other := same
-	other.Packages = map[string]string{"jq": "1.6"}
-	if l, changed := withEntry(lock, "linux/amd64", &other); !changed || l.Platforms["linux/amd64"] != &other || lock.Platforms["linux/amd64"] != a {
-		t.Error("a new entry did not change the lock, or changed the one given")
+	// Builds of two environments at once keep each other's entries.
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			x := &env.Environment{Name: fmt.Sprintf("r%02d", i), ImageRef: "pg"}
+			if err := l.set(x, &layers.EnvLock{Image: "pg", Digest: digest, Packages: map[string]string{}}, nil); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := l.set(db, &layers.EnvLock{Image: "pg", Digest: digest, Packages: map[string]string{}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	written, err := layers.ReadLock(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(written.Roles) != 21 || written.Entry("", layers.HostPlatform()) == nil || lockEntry(written, db) == nil {
+		t.Errorf("the lock written holds %d roles' entries and the project's %+v; want 21 and it", len(written.Roles), written.Platforms)
+	}
+	if lockEntry(written, &env.Environment{Name: "db", ImageRef: "other"}) != nil {
+		t.Error("an entry for another image was taken for the environment's")
+	}
+	// Roles that lost their own image lose their entries.
+	e := &env.Env{Roles: map[string]*env.Role{"db": {Own: db}, "r00": {}}}
+	if err := l.Prune(e, nil); err != nil {
+		t.Fatal(err)
+	}
+	if written, _ = layers.ReadLock(path); len(written.Roles) != 1 || written.Entry("db", layers.HostPlatform()) == nil {
+		t.Errorf("after Prune: roles %v, want db's alone", written.Roles)
 	}
 }
 
@@ -121,8 +158,8 @@ func TestResolvedPinsByAnEarlierBuild(t *testing.T) {
 
 func TestKeepImageWritesTheImageFirst(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "nook.lock")
-	e := &env.Env{ImageRef: "debian:bookworm"}
-	k := &lockKeeper{b: &Builder{LockPath: path}, e: e, digest: digest}
+	x := &env.Environment{ImageRef: "debian:bookworm"}
+	k := &lockKeeper{lock: NewLock(path, nil, false), x: x, digest: digest}
 	if err := k.keepImage(); err != nil {
 		t.Fatal(err)
 	}
@@ -138,8 +175,8 @@ func TestKeepImageWritesTheImageFirst(t *testing.T) {
 	pinned := &layers.EnvLock{Image: "debian:bookworm", Digest: digest, Manager: "apt-get",
 		Declared: []string{"jq"}, Packages: map[string]string{"jq": "1.6"}}
 	lock.Platforms[layers.HostPlatform()] = pinned
-	k = &lockKeeper{b: &Builder{LockPath: path}, e: e, digest: digest, lock: lock}
-	if err := k.keepImage(); err != nil || k.changed {
-		t.Errorf("keepImage over the same image: changed %v, %v", k.changed, err)
+	k = &lockKeeper{lock: NewLock(path, lock, false), x: x, digest: digest}
+	if err := k.keepImage(); err != nil || k.lock.Changed() {
+		t.Errorf("keepImage over the same image: changed %v, %v", k.lock.Changed(), err)
 	}
 }

@@ -19,28 +19,28 @@ type Status struct {
 	Built bool
 }
 
-// Check says how far e's environment is from ready in store (nil: there
-// is no store yet), without touching the network: lock is nook.lock (nil
-// when missing), idmap the user's id-map mode. The "host" base is always
-// ready.
-func Check(store *layers.Store, e *env.Env, lock *layers.Lock, idmap string) Status {
-	if e.Image == hostImage {
+// Check says how far environment x of project e is from ready in store
+// (nil: there is no store yet), without touching the network: lock is
+// nook.lock (nil when missing), idmap the user's id-map mode. The "host"
+// base is always ready.
+func Check(store *layers.Store, e *env.Env, x *env.Environment, lock *layers.Lock, idmap string) Status {
+	if x.Image == hostImage {
 		return Status{Locked: true, Pulled: true, Built: true}
 	}
 	var s Status
-	pl := lockEntry(lock, e)
-	s.Locked = pl != nil && sameDeclared(pl, e.Packages)
+	pl := lockEntry(lock, x)
+	s.Locked = pl != nil && sameDeclared(pl, x.Packages)
 	if store == nil {
 		return s
 	}
-	lookup := e.Image
-	if r, err := layers.ParseReference(e.Image); err == nil && r.Kind == layers.KindRegistry && pl != nil {
+	lookup := x.Image
+	if r, err := layers.ParseReference(x.Image); err == nil && r.Kind == layers.KindRegistry && pl != nil {
 		lookup = r.Name.Context().Name() + "@" + pl.Digest
 	}
 	snap, err := store.Lookup(lookup)
 	s.Pulled = err == nil && (pl == nil || snap.Digest == pl.Digest)
 	if s.Locked && s.Pulled {
-		_, err := Lookup(store, e, lock, idmap)
+		_, err := Lookup(store, e, x, lock, idmap)
 		s.Built = err == nil
 	}
 	return s

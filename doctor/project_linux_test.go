@@ -127,7 +127,7 @@ func TestProjectLockAndEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := (&build.Builder{Store: store}).Build(context.Background(), e, nil)
+	res, err := (&build.Builder{Store: store}).Build(context.Background(), e, e.ProjectEnvironment(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,4 +150,43 @@ func TestProjectLockAndEnvironment(t *testing.T) {
 	if len(r.Or) == 0 {
 		t.Errorf("an unreadable lock without a hint: %+v", r)
 	}
+}
+
+func TestProjectRolesEnvironments(t *testing.T) {
+	// The project on the host's root, role db on an image of its own:
+	// the lock and the store are checked for db's environment.
+	f := newFake(t)
+	layout := f.m.path("home/me/src/app/layout")
+	img, err := testimage.Busybox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := testimage.WriteLayout(layout, "v1", img); err != nil {
+		t.Fatal(err)
+	}
+	db := &env.Environment{Name: "db", Image: "oci:" + layout + ":v1", ImageRef: "oci:layout:v1"}
+	e := f.project("host", map[string]*env.Role{"db": {Own: db}, "test": {}})
+	f.expect("environment", expect{status: OK, summary: []string{"the host's root as the base: nothing to lock, pull or build"}})
+	f.expect("nook.lock", expect{status: Warn, summary: []string{"no nook.lock yet: the first build writes it"}, fix: []string{"nook build"},
+		or_: []string{"then commit nook.lock: a clone gets the same image and package versions"}})
+	f.expect("environment db", expect{status: Warn, summary: []string{"image oci:layout:v1 is not in the store: the next run pulls it"},
+		fix: []string{"nook build"}})
+
+	store, err := layers.OpenStore(f.m.StoreDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lock := build.NewLock(build.LockPath(e), nil, false)
+	if _, err := (&build.Builder{Store: store}).Build(context.Background(), e, db, lock); err != nil {
+		t.Fatal(err)
+	}
+	f.expect("nook.lock", expect{status: OK, summary: []string{"pins role db: oci:layout:v1 at sha256:"}})
+	f.expect("environment db", expect{status: OK, summary: []string{"built: nook run starts without a pull or a build step, offline too"}})
+
+	// A package added to db's environment.
+	db.Packages = []string{"make"}
+	f.expect("nook.lock", expect{status: Warn, summary: []string{"nook.lock does not match nook.toml for role db (its image or packages changed)"},
+		fix: []string{"nook build"}})
+	f.expect("environment db", expect{status: Warn, summary: []string{"the image is in the store; its packages and setup steps are not built yet"},
+		fix: []string{"nook build"}})
 }

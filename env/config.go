@@ -39,7 +39,7 @@ type Config struct {
 
 // RoleConfig is one [roles.NAME] table as written.
 type RoleConfig struct {
-	Command   []string // never empty
+	Command   []string // nil only for a role with an image of its own
 	Shell     bool     // command was a string
 	Env       map[string]string
 	Workdir   string // cleaned absolute path, or ""
@@ -56,4 +56,12 @@ type RoleConfig struct {
 	Tty       *bool
 	Limits    Limits
 	SSHAgent  bool
+
+	// A role's own environment: an image, and packages and setup steps on
+	// it ("" and nil: the role runs in the project's environment).
+	// Entrypoint replaces the image's: nil keeps it, empty clears it.
+	Image      string
+	Packages   []string
+	Setup      []string
+	Entrypoint []string
 }

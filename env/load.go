@@ -139,28 +139,11 @@ func (d *projectDecoder) config(doc map[string]any, c *Config) {
 		v, key := doc[k], []string{k}
 		switch k {
 		case "image":
-			if s, ok := d.nonEmpty(key, v); ok {
-				if err := checkImage(s); err != nil {
-					d.failSpec(key, -1, err)
-				}
-				c.Image = s
-			}
+			c.Image, _ = d.image(key, v)
 		case "packages":
-			c.Packages = d.stringList(key, v, func(i int, s string) bool {
-				if !validPackage(s) {
-					d.failElem(key, i, "", "%q is not a package name", s)
-					return false
-				}
-				return true
-			})
+			c.Packages = d.packages(key, v)
 		case "setup":
-			c.Setup = d.stringList(key, v, func(i int, s string) bool {
-				if strings.TrimSpace(s) == "" {
-					d.failElem(key, i, "", "setup step %d is empty", i+1)
-					return false
-				}
-				return true
-			})
+			c.Setup = d.setup(key, v)
 		case "workdir":
 			if s, ok := d.str(key, v); ok {
 				dir, err := checkWorkdir(s)
@@ -201,12 +184,7 @@ func (d *projectDecoder) config(doc map[string]any, c *Config) {
 		d.failAt(position{1, 1}, []string{"image"}, `e.g. image = "`+imageExampleRef+`"`, "missing: nook.toml must name a base image")
 	}
 	if c.Image == ImageHost {
-		for _, k := range []string{"packages", "setup"} {
-			if a, ok := doc[k].([]any); ok && len(a) > 0 {
-				d.fail([]string{k}, "remove "+k+", or use a registry image such as "+imageExampleRef,
-					"the host base cannot take packages or setup steps")
-			}
-		}
+		d.hostSteps(nil, doc)
 	}
 	project := target{path: workdir, desc: "the project directory (workdir)", isProject: true, key: []string{"workdir"}, pos: workdirAt}
 	d.targets[""] = append([]target{project}, d.targets[""]...)

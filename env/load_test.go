@@ -65,7 +65,7 @@ func TestLoadErrors(t *testing.T) {
 			toml: "image = \"busybox\"\n\n[roles.build]\n  comand = \"true\"\n",
 			want: []string{
 				`nook.toml:3:2: roles.build: role build has no command`,
-				`nook.toml:4:3: roles.build.comand: unknown key "comand"; allowed keys are command, env, workdir, mounts, volumes, ports, network, depends_on, restart, ready, watch, ignore, user, tty, limits, ssh_agent`,
+				`nook.toml:4:3: roles.build.comand: unknown key "comand"; allowed keys are command, env, workdir, mounts, volumes, ports, network, depends_on, restart, ready, watch, ignore, image, packages, setup, entrypoint, user, tty, limits, ssh_agent`,
 			},
 			hint: `e.g. command = "make test"`,
 		},
@@ -128,6 +128,27 @@ func TestLoadErrors(t *testing.T) {
 				`nook.toml:2:1: packages: "-y" is not a package name`,
 				`nook.toml:2:1: packages: "a b" is not a package name`,
 				`nook.toml:3:1: setup: setup step 1 is empty`,
+			},
+		},
+		{
+			name: "a role's packages, setup and entrypoint without its own image",
+			toml: "image = \"busybox\"\n[roles.t]\ncommand = \"x\"\npackages = [\"jq\"]\nsetup = [\"true\"]\nentrypoint = []\n",
+			want: []string{
+				`nook.toml:4:1: roles.t.packages: a role's packages build its own image: role t has no image (it runs in the project's environment)`,
+				`nook.toml:5:1: roles.t.setup: a role's setup build its own image: role t has no image (it runs in the project's environment)`,
+				`nook.toml:6:1: roles.t.entrypoint: entrypoint replaces the entrypoint of a role's own image: role t has no image`,
+			},
+			hint: "set image on the role to build its own environment, or list them at the top level for the project's",
+		},
+		{
+			name: "a role's own image: checked, host without steps or command",
+			toml: "image = \"busybox\"\n[roles.a]\nimage = \"Not An Image\"\n[roles.b]\nimage = \"host\"\npackages = [\"jq\"]\n[roles.c]\nimage = \"debian:bookworm\"\npackages = [\"-y\"]\nsetup = [\"\"]\n",
+			want: []string{
+				`nook.toml:3:1: roles.a.image: "Not An Image" is not an image reference; expected host, oci:PATH[:TAG], docker-archive:PATH or a registry reference such as debian:bookworm`,
+				`nook.toml:4:2: roles.b: role b has no command, and the host base has no entrypoint or cmd to run`,
+				`nook.toml:6:1: roles.b.packages: the host base cannot take packages or setup steps`,
+				`nook.toml:9:1: roles.c.packages: "-y" is not a package name`,
+				`nook.toml:10:1: roles.c.setup: setup step 1 is empty`,
 			},
 		},
 		{
@@ -354,7 +375,7 @@ func TestLoadErrors(t *testing.T) {
 			name: "positions in dotted keys, inline tables and quoted keys",
 			toml: "image = \"busybox\"\nroles.a.command = \"x\"\nroles . a . 'colour' = 1\nroles.b = { command = \"x\", \"ports\" = [\"1\"], ready.port = 0 }\n\"roles\".\"c x\".command = \"x\"\nroles.d.limits = { memory = \"1G\", pids = 0 }\n",
 			want: []string{
-				`nook.toml:3:1: roles.a.colour: unknown key "colour"; allowed keys are command, env, workdir, mounts, volumes, ports, network, depends_on, restart, ready, watch, ignore, user, tty, limits, ssh_agent`,
+				`nook.toml:3:1: roles.a.colour: unknown key "colour"; allowed keys are command, env, workdir, mounts, volumes, ports, network, depends_on, restart, ready, watch, ignore, image, packages, setup, entrypoint, user, tty, limits, ssh_agent`,
 				`nook.toml:4:28: roles.b.ports: "1" is not a port mapping; expected [HOST_IP:]HOST_PORT:ROLE_PORT[/tcp|/udp]`,
 				`nook.toml:4:45: roles.b.ready.port: 0 is not a port; expected 1 to 65535`,
 				`nook.toml:5:1: roles."c x": "c x" is not a role name; expected lowercase letters, digits, _ and -, starting with a letter or digit`,

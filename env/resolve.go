@@ -63,7 +63,7 @@ func Resolve(c *Config) (*Env, error) {
 
 // resolveRole merges a role with the top level and applies its defaults.
 func (c *Config) resolveRole(e *Env, top map[string]string, name string, rc *RoleConfig) (*Role, error) {
-	if len(rc.Command) == 0 {
+	if len(rc.Command) == 0 && (rc.Image == "" || rc.Image == ImageHost && rc.Entrypoint == nil) {
 		return nil, fmt.Errorf("resolving %s: role %s has no command", c.File, name)
 	}
 	vars := maps.Clone(top)
@@ -81,7 +81,7 @@ func (c *Config) resolveRole(e *Env, top map[string]string, name string, rc *Rol
 		t := *rc.Tty
 		tty = &t
 	}
-	return &Role{
+	r := &Role{
 		Name:      name,
 		Command:   slices.Clone(rc.Command),
 		Shell:     rc.Shell,
@@ -100,7 +100,15 @@ func (c *Config) resolveRole(e *Env, top map[string]string, name string, rc *Rol
 		Tty:       tty,
 		Limits:    rc.Limits,
 		SSHAgent:  rc.SSHAgent,
-	}, nil
+	}
+	if rc.Image != "" {
+		// The image's workdir and user, unless the role names its own.
+		r.Workdir, r.User = rc.Workdir, rc.User
+		r.Entrypoint = slices.Clone(rc.Entrypoint)
+		r.Own = &Environment{Name: name, Image: absImage(rc.Image, c.ProjectDir), ImageRef: rc.Image,
+			Packages: slices.Clone(rc.Packages), Setup: slices.Clone(rc.Setup)}
+	}
+	return r, nil
 }
 
 // DefaultRole returns the role `nook exec` and `nook shell` use when no role

@@ -257,3 +257,67 @@ func TestResolveLocalImagePaths(t *testing.T) {
 		}
 	}
 }
+
+func TestResolveOwnEnvironments(t *testing.T) {
+	t.Setenv("HOME", "/home/tester")
+	dir := project(t, map[string]string{"app/nook.toml": `
+image    = "debian:bookworm"
+packages = ["make"]
+env      = { A = "1" }
+volumes  = ["data:/data"]
+
+[roles.web]
+command = "make serve"
+
+[roles.db]
+image    = "oci:../images/pg:15"
+packages = ["postgresql"]
+setup    = ["true"]
+env      = { PGDATA = "/data/pg" }
+
+[roles.cache]
+image      = "redis:7"
+command    = ["redis-server", "--save", ""]
+entrypoint = []
+workdir    = "/srv"
+user       = "redis"
+`})
+	c, err := Load(filepath.Join(dir, "app", FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := Resolve(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	web, db, cache := e.Roles["web"], e.Roles["db"], e.Roles["cache"]
+	if web.Own != nil || web.Entrypoint != nil || web.Workdir != "/work" || web.User != "root" {
+		t.Errorf("web, on the project's environment: %+v", web)
+	}
+	wantDB := &Environment{Name: "db", Image: "oci:" + filepath.Join(dir, "images/pg") + ":15", ImageRef: "oci:../images/pg:15",
+		Packages: []string{"postgresql"}, Setup: []string{"true"}}
+	if !reflect.DeepEqual(db.Own, wantDB) {
+		t.Errorf("db's environment %+v, want %+v", db.Own, wantDB)
+	}
+	// The image's command, workdir and user unless the role sets them;
+	// the project's env and volumes as for every role.
+	if db.Command != nil || db.Workdir != "" || db.User != "" || db.Entrypoint != nil {
+		t.Errorf("db: command %q, workdir %q, user %q, entrypoint %q: want the image's", db.Command, db.Workdir, db.User, db.Entrypoint)
+	}
+	if !reflect.DeepEqual(db.Vars, []string{"A=1", "PGDATA=/data/pg"}) || len(db.Volumes) != 1 {
+		t.Errorf("db: vars %q, volumes %+v", db.Vars, db.Volumes)
+	}
+	if cache.Entrypoint == nil || len(cache.Entrypoint) != 0 || cache.Workdir != "/srv" || cache.User != "redis" {
+		t.Errorf("cache: entrypoint %#v (want cleared), workdir %q, user %q", cache.Entrypoint, cache.Workdir, cache.User)
+	}
+	var names []string
+	for _, x := range e.Environments() {
+		names = append(names, x.Name+"="+x.ImageRef)
+	}
+	if want := []string{"=debian:bookworm", "cache=redis:7", "db=oci:../images/pg:15"}; !reflect.DeepEqual(names, want) {
+		t.Errorf("environments %q, want %q", names, want)
+	}
+	if x := e.EnvironmentOf(web); x.Name != "" || x.ImageRef != "debian:bookworm" || !reflect.DeepEqual(x.Packages, []string{"make"}) {
+		t.Errorf("web's environment %+v, want the project's", x)
+	}
+}

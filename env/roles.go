@@ -10,7 +10,7 @@ import (
 )
 
 // roleKeys are the keys a [roles.NAME] table may hold.
-var roleKeys = []string{"command", "env", "workdir", "mounts", "volumes", "ports", "network", "depends_on", "restart", "ready", "watch", "ignore", "user", "tty", "limits", "ssh_agent"}
+var roleKeys = []string{"command", "env", "workdir", "mounts", "volumes", "ports", "network", "depends_on", "restart", "ready", "watch", "ignore", "image", "packages", "setup", "entrypoint", "user", "tty", "limits", "ssh_agent"}
 
 var (
 	roleName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
@@ -107,11 +107,17 @@ func (d *projectDecoder) role(name string, key []string, v any) *RoleConfig {
 			r.SSHAgent, _ = d.boolean(k2, v)
 		case "limits":
 			r.Limits = d.limits(k2, v)
+		case "image":
+			r.Image, _ = d.image(k2, v)
+		case "packages":
+			r.Packages = d.packages(k2, v)
+		case "setup":
+			r.Setup = d.setup(k2, v)
+		case "entrypoint":
+			r.Entrypoint = d.stringList(k2, v, nil)
 		}
 	}
-	if _, ok := m["command"]; !ok {
-		d.fail(key, `e.g. command = "make test"`, "role %s has no command", name)
-	}
+	d.ownEnvironment(name, key, m, r)
 	if r.Network == NetworkNone && len(r.Ports) > 0 {
 		d.fail(child(key, "ports"), "remove ports, or set network to \"private\"", "a role with network = \"none\" cannot publish ports")
 	}

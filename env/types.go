@@ -37,10 +37,10 @@ func (e *Env) RoleNames() []string {
 // Role is one resolved role of a project.
 type Role struct {
 	Name      string
-	Command   []string // argv; for a string command this is the string as its single element and Shell is true
+	Command   []string // argv; for a string command this is the string as its single element and Shell is true; nil: the image's (a role with its own image)
 	Shell     bool     // command was a string: run it with /bin/sh -c
 	Vars      []string // merged environment "KEY=VALUE": top-level under the role's own, sorted by key
-	Workdir   string   // working directory inside (default: Env.Workdir)
+	Workdir   string   // working directory inside (default: Env.Workdir; for a role with its own image "" is the image's WorkingDir, else Env.Workdir)
 	Mounts    []Mount  // top-level then the role's own
 	Volumes   []Volume // top-level then the role's own
 	Ports     []Port
@@ -50,10 +50,16 @@ type Role struct {
 	Ready     *Ready
 	Watch     []string
 	Ignore    []string
-	User      string // default "root"
+	User      string // default "root"; for a role with its own image "" is the image's user
 	Tty       *bool  // nil: when stdin is a terminal
 	Limits    Limits
 	SSHAgent  bool // mount the host's ssh-agent socket ($SSH_AUTH_SOCK) and set SSH_AUTH_SOCK
+
+	// Own is the role's own environment (nook.toml's image, packages and
+	// setup on the role); nil when it runs in the project's. Entrypoint
+	// replaces its image's entrypoint: nil keeps it, empty clears it.
+	Own        *Environment
+	Entrypoint []string
 }
 
 // Mount is an extra bind mount: Source is an absolute host path.

@@ -22,13 +22,14 @@ var ErrNotBuilt = errors.New("not built")
 // EnvRecord is a built environment (envs/<key-hex>.json), keyed by its top
 // layer's key.
 type EnvRecord struct {
-	Key        string      `json:"key"`        // the top layer's key
-	Ref        string      `json:"ref"`        // the image as nook.toml names it
-	Digest     string      `json:"digest"`     // the image's manifest digest
-	Platform   string      `json:"platform"`   // "linux/amd64"
-	ProjectDir string      `json:"projectDir"` // the project that built it last
-	Layers     []string    `json:"layers"`     // layer ids, bottom first: the image's DiffIDs, then the step keys
-	Config     ImageConfig `json:"config"`     // the image's config
+	Key        string      `json:"key"`            // the top layer's key
+	Ref        string      `json:"ref"`            // the image as nook.toml names it
+	Digest     string      `json:"digest"`         // the image's manifest digest
+	Platform   string      `json:"platform"`       // "linux/amd64"
+	ProjectDir string      `json:"projectDir"`     // the project that built it last
+	Role       string      `json:"role,omitempty"` // the role whose own environment it is in that project; "" for the project's
+	Layers     []string    `json:"layers"`         // layer ids, bottom first: the image's DiffIDs, then the step keys
+	Config     ImageConfig `json:"config"`         // the image's config
 }
 
 // ProjectRecord says where a project lives (projects/<id>.json).

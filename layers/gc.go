@@ -108,30 +108,7 @@ func (s *Store) GC(opt GCOptions) (*GCReport, error) {
 		if err != nil || lock == nil {
 			continue // an unreadable lock pins nothing; recent use still keeps
 		}
-		for platform, pl := range lock.Platforms {
-			g.keepImage(pl.Digest)
-			var newest *gcEnv
-			var onImage []*gcEnv
-			for _, e := range envs {
-				if e.rec.Digest != pl.Digest || e.rec.Platform != platform {
-					continue
-				}
-				onImage = append(onImage, e)
-				if e.rec.ProjectDir == p.Dir && (newest == nil || e.used.After(newest.used)) {
-					newest = e
-				}
-			}
-			if newest != nil {
-				g.keepEnv(newest)
-				continue
-			}
-			// An environment shared by several projects names the one
-			// that built it last: when none names this project, any on
-			// its image may be its own, and all are kept.
-			for _, e := range onImage {
-				g.keepEnv(e)
-			}
-		}
+		lock.each(func(role, platform string, pl *EnvLock) { g.keepLocked(p, role, platform, pl, envs) })
 	}
 	for _, e := range envs {
 		if recent(e.used) {
@@ -262,6 +239,34 @@ func (s *Store) gcImages() ([]*gcImage, error) {
 		}
 	})
 	return out, err
+}
+
+// keepLocked keeps what one entry of project p's lock references: the
+// image it pins, and the newest environment of p built for the entry's
+// environment (the project's, or role's own) on it.
+func (g *collector) keepLocked(p ProjectRecord, role, platform string, pl *EnvLock, envs []*gcEnv) {
+	g.keepImage(pl.Digest)
+	var newest *gcEnv
+	var onImage []*gcEnv
+	for _, e := range envs {
+		if e.rec.Digest != pl.Digest || e.rec.Platform != platform {
+			continue
+		}
+		onImage = append(onImage, e)
+		if e.rec.ProjectDir == p.Dir && e.rec.Role == role && (newest == nil || e.used.After(newest.used)) {
+			newest = e
+		}
+	}
+	if newest != nil {
+		g.keepEnv(newest)
+		return
+	}
+	// An environment shared by several projects (or roles) names the one
+	// that built it last: when none names this one, any on its image may
+	// be its own, and all are kept.
+	for _, e := range onImage {
+		g.keepEnv(e)
+	}
 }
 
 func (g *collector) keepImage(digest string) { g.keepImages[digest] = true }

@@ -345,3 +345,67 @@ func TestGCKeepsSharedEnvironmentOfLockedProject(t *testing.T) {
 		t.Error("gc removed the environment of a project whose lock pins its image")
 	}
 }
+
+func TestGCKeepsRolesEnvironments(t *testing.T) {
+	f := newGCFixture(t)
+	s := f.s
+	platform := hostPlatform().String()
+	long := time.Now().Add(-80 * 24 * time.Hour) // newer than the project's, older than 30 days
+	// Two roles of the live project with environments of their own: db on
+	// the project's image A, cache on image B (which nothing else uses).
+	roleEnv := func(role string, img *Snapshot) EnvRecord {
+		parent := BaseKey(platform, img.Digest)
+		key := LayerKey(parent, KindSetup, "make "+role, nil, "")
+		if _, err := s.MakeLayer(context.Background(), key, BuiltLayer{Parent: parent, Kind: KindSetup, Text: "make " + role},
+			writeFill(role, role), nil); err != nil {
+			t.Fatal(err)
+		}
+		rec := EnvRecord{Key: key, Ref: img.Ref, Digest: img.Digest, Platform: platform, ProjectDir: f.liveDir, Role: role,
+			Layers: []string{diffIDOf(t, s, img), key}}
+		if err := s.RecordEnv(rec); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(s.path(envsDir, key[7:]+".json"), long, long); err != nil {
+			t.Fatal(err)
+		}
+		return rec
+	}
+	db, cache := roleEnv("db", f.imageA), roleEnv("cache", f.imageB)
+	lock := &Lock{Version: 3, Platforms: map[string]*EnvLock{platform: {Image: f.imageA.Ref, Digest: f.imageA.Digest}},
+		Roles: map[string]map[string]*EnvLock{
+			"db":    {platform: {Image: f.imageA.Ref, Digest: f.imageA.Digest}},
+			"cache": {platform: {Image: f.imageB.Ref, Digest: f.imageB.Digest}},
+		}}
+	if err := lock.Write(filepath.Join(f.liveDir, "nook.lock")); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := s.GC(GCOptions{Now: f.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each entry keeps its own environment: the project's (older than
+	// db's, on the same image) as well as each role's, and image B.
+	for _, e := range []EnvRecord{f.live, db, cache} {
+		if _, err := s.envLowers(&e); err != nil || !exists(s.path(envsDir, e.Key[7:]+".json")) {
+			t.Errorf("environment of role %q: %v (removed: %v)", e.Role, err, removedNames(rep))
+		}
+	}
+	if _, err := s.Lookup(f.imageB.Ref); err != nil {
+		t.Errorf("image B, pinned by role cache's entry: %v", err)
+	}
+	// Without the role entries, the roles' environments go (and image B).
+	lock.Roles = nil
+	if err := lock.Write(filepath.Join(f.liveDir, "nook.lock")); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = s.GC(GCOptions{Now: f.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := removedNames(rep)
+	for _, want := range []string{"environment " + db.Key, "environment " + cache.Key, "image " + f.imageB.Digest} {
+		if !slices.Contains(got, want) {
+			t.Errorf("gc without the roles' entries removed %v, want %s among them", got, want)
+		}
+	}
+}

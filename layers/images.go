@@ -31,6 +31,7 @@ type EnvInfo struct {
 	Digest     string    `json:"digest"`
 	Platform   string    `json:"platform"`
 	ProjectDir string    `json:"projectDir"`
+	Role       string    `json:"role,omitempty"` // the role whose own environment it is; "" for the project's
 	Layers     int       `json:"layers"`
 	Size       int64     `json:"size"`     // bytes on disk of all its layers, image included
 	Complete   bool      `json:"complete"` // every layer is in the store
@@ -84,7 +85,7 @@ func (s *Store) Inventory() (*Inventory, error) {
 		}
 		size, complete := sizeOf(e.Layers)
 		inv.Envs = append(inv.Envs, EnvInfo{Key: e.Key, Ref: e.Ref, Digest: e.Digest, Platform: e.Platform,
-			ProjectDir: e.ProjectDir, Layers: len(e.Layers), Size: size, Complete: complete, LastUse: fi.ModTime()})
+			ProjectDir: e.ProjectDir, Role: e.Role, Layers: len(e.Layers), Size: size, Complete: complete, LastUse: fi.ModTime()})
 		if fi.ModTime().After(lastUse[e.Digest]) {
 			lastUse[e.Digest] = fi.ModTime()
 		}

@@ -13,9 +13,15 @@ import (
 	"github.com/nookenv/nook/internal/safefile"
 )
 
-// LockVersion is the nook.lock format this nook writes. It reads this one
-// and every older one (minLockVersion on).
-const LockVersion = 2
+// LockVersion is the newest nook.lock format: version 3 holds the roles'
+// own environments. nook reads it and every older one (minLockVersion on)
+// and writes the oldest that holds the lock (Lock.FormatVersion), so that
+// a project without role images keeps a lock older nooks read.
+const LockVersion = 3
+
+// lockVersionWithoutRoles is the format of a lock without role entries:
+// version 2 pins every installed package.
+const lockVersionWithoutRoles = 2
 
 // minLockVersion is the oldest nook.lock format this nook reads: version 1
 // pinned the declared packages only, not what they pulled in.
@@ -24,12 +30,102 @@ const minLockVersion = 1
 // lockHeader opens every nook.lock.
 const lockHeader = "# nook.lock — written by `nook build`; commit it. `nook build --update` rewrites it.\n"
 
-// Lock is nook.lock: per platform, the image digest a tag resolved to and
-// the exact version of every package the packages step installed, so that
-// a build elsewhere makes the same environment.
+// Lock is nook.lock: for each environment of the project, per platform,
+// the image digest a tag resolved to and the exact version of every
+// package the packages step installed, so that a build elsewhere makes
+// the same environments.
 type Lock struct {
 	Version   int
-	Platforms map[string]*EnvLock // by platform: "linux/amd64"
+	Platforms map[string]*EnvLock // the project's environment, by platform: "linux/amd64"
+	// Roles are the roles' own environments ([roles.NAME.platforms.P]):
+	// by role, then by platform.
+	Roles map[string]map[string]*EnvLock
+}
+
+// Entry is the entry of environment env ("" for the project's, else a
+// role's name) on platform; nil when the lock (which may be nil) has none.
+func (l *Lock) Entry(env, platform string) *EnvLock {
+	if l == nil {
+		return nil
+	}
+	if env == "" {
+		return l.Platforms[platform]
+	}
+	return l.Roles[env][platform]
+}
+
+// With returns a copy of l (nil: an empty lock) with the entry of
+// environment env on platform set to e — or removed, when e is nil — and
+// whether that changed it. l itself is never changed.
+func (l *Lock) With(env, platform string, e *EnvLock) (*Lock, bool) {
+	out := &Lock{Version: LockVersion, Platforms: map[string]*EnvLock{}}
+	if l != nil {
+		maps.Copy(out.Platforms, l.Platforms)
+		for r, ps := range l.Roles {
+			if out.Roles == nil {
+				out.Roles = map[string]map[string]*EnvLock{}
+			}
+			out.Roles[r] = maps.Clone(ps)
+		}
+	}
+	old := l.Entry(env, platform)
+	ps := out.Platforms
+	if env != "" {
+		if out.Roles == nil {
+			out.Roles = map[string]map[string]*EnvLock{}
+		}
+		if ps = out.Roles[env]; ps == nil {
+			ps = map[string]*EnvLock{}
+			out.Roles[env] = ps
+		}
+	}
+	if e == nil {
+		delete(ps, platform)
+		if env != "" && len(ps) == 0 {
+			delete(out.Roles, env)
+		}
+		return out, old != nil
+	}
+	ps[platform] = e
+	return out, l == nil || !old.Equal(e)
+}
+
+// WithoutRoles returns a copy of l without the entries of roles keep does
+// not accept (roles that no longer have an image of their own), and
+// whether there were any.
+func (l *Lock) WithoutRoles(keep func(role string) bool) (*Lock, bool) {
+	out, changed := l, false
+	for _, r := range sortedKeys(l.Roles) {
+		if keep(r) {
+			continue
+		}
+		for _, p := range sortedKeys(l.Roles[r]) {
+			out, _ = out.With(r, p, nil)
+		}
+		changed = true
+	}
+	return out, changed
+}
+
+// each calls fn with every entry: the project's environment's ("" as
+// role), then each role's.
+func (l *Lock) each(fn func(role, platform string, e *EnvLock)) {
+	for _, p := range sortedKeys(l.Platforms) {
+		fn("", p, l.Platforms[p])
+	}
+	for _, r := range sortedKeys(l.Roles) {
+		for _, p := range sortedKeys(l.Roles[r]) {
+			fn(r, p, l.Roles[r][p])
+		}
+	}
+}
+
+// FormatVersion is the version l is written in: the oldest that holds it.
+func (l *Lock) FormatVersion() int {
+	if len(l.Roles) > 0 {
+		return LockVersion
+	}
+	return lockVersionWithoutRoles
 }
 
 // EnvLock pins one environment on one platform: a table of nook.lock,
@@ -140,16 +236,32 @@ func (d *lockDecoder) lock(raw map[string]any) (*Lock, error) {
 			}
 			l.Version = int(v)
 		case "platforms":
-			ps, ok := raw[k].(map[string]any)
-			if !ok {
-				return nil, d.errorf([]string{k}, "platforms must be a table")
+			ps, err := d.platforms([]string{k}, raw[k])
+			if err != nil {
+				return nil, err
 			}
-			for _, p := range sortedKeys(ps) {
-				pl, err := d.env([]string{k, p}, ps[p])
+			l.Platforms = ps
+		case "roles":
+			roles, ok := raw[k].(map[string]any)
+			if !ok {
+				return nil, d.errorf([]string{k}, "roles must be a table")
+			}
+			l.Roles = map[string]map[string]*EnvLock{}
+			for _, r := range sortedKeys(roles) {
+				t, ok := roles[r].(map[string]any)
+				if !ok {
+					return nil, d.errorf([]string{k, r}, "role %q must be a table", r)
+				}
+				for _, rk := range sortedKeys(t) {
+					if rk != "platforms" {
+						return nil, d.errorf([]string{k, r, rk}, "unknown key %q", rk)
+					}
+				}
+				ps, err := d.platforms([]string{k, r, "platforms"}, t["platforms"])
 				if err != nil {
 					return nil, err
 				}
-				l.Platforms[p] = pl
+				l.Roles[r] = ps
 			}
 		default:
 			return nil, d.errorf([]string{k}, "unknown key %q", k)
@@ -159,6 +271,23 @@ func (d *lockDecoder) lock(raw map[string]any) (*Lock, error) {
 		return nil, &LockError{File: d.file, Line: 1, Msg: "no version: this is not a nook.lock nook wrote"}
 	}
 	return l, nil
+}
+
+// platforms decodes a table of environment entries by platform at key.
+func (d *lockDecoder) platforms(key []string, v any) (map[string]*EnvLock, error) {
+	ps, ok := v.(map[string]any)
+	if !ok {
+		return nil, d.errorf(key, "%s must be a table", key[len(key)-1])
+	}
+	out := make(map[string]*EnvLock, len(ps))
+	for _, p := range sortedKeys(ps) {
+		pl, err := d.env(append(slices.Clone(key), p), ps[p])
+		if err != nil {
+			return nil, err
+		}
+		out[p] = pl
+	}
+	return out, nil
 }
 
 // env decodes the environment entry at key.
@@ -230,8 +359,8 @@ func (d *lockDecoder) env(key []string, v any) (*EnvLock, error) {
 }
 
 // Write writes the lock to path atomically (a temporary file beside it,
-// synced, renamed over it), in format LockVersion. Identical content gives
-// byte-identical files: platforms and packages are sorted.
+// synced, renamed over it), in format FormatVersion. Identical content
+// gives byte-identical files: roles, platforms and packages are sorted.
 func (l *Lock) Write(path string) error {
 	if err := writeFileAtomic(path, l.Encode(), 0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
@@ -243,12 +372,16 @@ func (l *Lock) Write(path string) error {
 func (l *Lock) Encode() []byte {
 	var b strings.Builder
 	b.WriteString(lockHeader)
-	fmt.Fprintf(&b, "version = %d\n", LockVersion)
-	for _, p := range sortedKeys(l.Platforms) {
-		if pl := l.Platforms[p]; pl != nil {
-			pl.encode(&b, "platforms."+tomlKey(p))
+	fmt.Fprintf(&b, "version = %d\n", l.FormatVersion())
+	l.each(func(role, platform string, e *EnvLock) {
+		table := "platforms." + tomlKey(platform)
+		if role != "" {
+			table = "roles." + tomlKey(role) + "." + table
 		}
-	}
+		if e != nil {
+			e.encode(&b, table)
+		}
+	})
 	return []byte(b.String())
 }
 

@@ -5,12 +5,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
 // testLock is a lock with every kind of entry, and keys that need quoting.
 func testLock() *Lock {
-	return &Lock{Version: LockVersion, Platforms: map[string]*EnvLock{
+	return &Lock{Version: lockVersionWithoutRoles, Platforms: map[string]*EnvLock{
 		"linux/arm64": {Image: "debian:bookworm", Digest: "sha256:" + sha256Of([]byte("arm")).Hex, Manager: "apt-get",
 			Packages: map[string]string{"libstdc++6": "12.2.0-14", "hello": "2.10-3"}},
 		"linux/amd64": {Image: "debian:bookworm", Digest: "sha256:" + sha256Of([]byte("amd")).Hex, Manager: "apt-get",
@@ -77,6 +78,62 @@ func TestLockFormat(t *testing.T) {
 	}
 }
 
+func TestLockWithRoles(t *testing.T) {
+	// The project's environment and two roles' own: version 3, every
+	// entry a table of its own, roles after the project's, by name.
+	pg := &EnvLock{Image: "oci:images/pg", Digest: "sha256:" + sha256Of([]byte("pg")).Hex, Manager: "apt-get",
+		Declared: []string{"postgresql"}, Packages: map[string]string{"postgresql": "15+248", "postgresql-15": "15.8-0+deb12u1"}}
+	redis := &EnvLock{Image: "redis:7", Digest: "sha256:" + sha256Of([]byte("redis")).Hex, Packages: map[string]string{}}
+	l, changed := testLock().With("db", "linux/amd64", pg)
+	if !changed {
+		t.Fatal("With a new role entry: not changed")
+	}
+	l, _ = l.With("cache", "linux/amd64", redis)
+	if l.Entry("db", "linux/amd64") != pg || l.Entry("", "linux/arm64") == nil || l.Entry("web", "linux/amd64") != nil {
+		t.Fatalf("entries after With: %+v", l)
+	}
+	if _, changed := l.With("db", "linux/amd64", &EnvLock{Image: pg.Image, Digest: pg.Digest, Manager: pg.Manager,
+		Declared: pg.Declared, Packages: pg.Packages}); changed {
+		t.Error("With an equal entry: changed")
+	}
+	text := string(l.Encode())
+	want := "version = 3\n"
+	if !strings.Contains(text, want) {
+		t.Errorf("a lock with roles is not version 3:\n%s", text)
+	}
+	tail := "\n[roles.cache.platforms.\"linux/amd64\"]\nimage = \"redis:7\"\ndigest = \"" + redis.Digest + "\"\n" +
+		"\n[roles.db.platforms.\"linux/amd64\"]\nimage = \"oci:images/pg\"\ndigest = \"" + pg.Digest + "\"\nmanager = \"apt-get\"\ndeclared = [\"postgresql\"]\n" +
+		"\n[roles.db.platforms.\"linux/amd64\".packages]\npostgresql = \"15+248\"\npostgresql-15 = \"15.8-0+deb12u1\"\n"
+	if !strings.HasSuffix(text, tail) {
+		t.Errorf("roles' entries:\n%s\nwant them to end it as\n%s", text, tail)
+	}
+	path := filepath.Join(t.TempDir(), "nook.lock")
+	if err := l.Write(path); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadLock(path)
+	if err != nil {
+		t.Fatalf("ReadLock of what Write wrote: %v\n%s", err, text)
+	}
+	if got.Version != 3 || !reflect.DeepEqual(got.Roles, l.Roles) || !reflect.DeepEqual(got.Platforms, l.Platforms) {
+		t.Errorf("ReadLock = %+v, want %+v", got, l)
+	}
+	if again := string(got.Encode()); again != text {
+		t.Errorf("rewritten lock differs:\n%s\n---\n%s", text, again)
+	}
+
+	// A role that lost its image loses its entry; without roles the lock
+	// is version 2 again, as an older nook reads it.
+	pruned, changed := got.WithoutRoles(func(r string) bool { return r == "db" })
+	if !changed || pruned.Entry("cache", "linux/amd64") != nil || pruned.Entry("db", "linux/amd64") == nil || got.Entry("cache", "linux/amd64") == nil {
+		t.Errorf("WithoutRoles(db only) = %+v (changed %v); the lock read: %+v", pruned.Roles, changed, got.Roles)
+	}
+	none, _ := pruned.With("db", "linux/amd64", nil)
+	if len(none.Roles) != 0 || !strings.Contains(string(none.Encode()), "\nversion = 2\n") {
+		t.Errorf("without role entries: roles %+v, encoded\n%s", none.Roles, none.Encode())
+	}
+}
+
 func TestReadLockVersion1(t *testing.T) {
 	// As nook wrote it before locks held what the packages pulled in.
 	digest := "sha256:" + sha256Of([]byte("m")).Hex
@@ -117,7 +174,10 @@ func TestReadLockErrorsNameTheLine(t *testing.T) {
 		{"unknown key", "version = 1\n\n[platforms.\"linux/amd64\"]\ndigest = \"" + digest + "\"\ncolour = \"red\"\n", 5},
 		{"bad digest", "version = 1\n[platforms.\"linux/amd64\"]\ndigest = \"sha256:abc\"\n", 3},
 		{"version type", "version = \"1\"\n", 1},
-		{"future version", "# c\nversion = 3\n", 2},
+		{"future version", "# c\nversion = 4\n", 2},
+		{"role not a table", "version = 3\nroles = { db = 1 }\n", 2},
+		{"unknown role key", "version = 3\n[roles.db]\nimage = \"x\"\n", 3},
+		{"role entry without digest", "version = 3\n[roles.db.platforms.\"linux/amd64\"]\nimage = \"x\"\n", 2},
 		{"declared type", "version = 2\n[platforms.\"linux/amd64\"]\ndigest = \"" + digest + "\"\ndeclared = \"jq\"\n", 4},
 		{"declared unpinned", "version = 2\n[platforms.\"linux/amd64\"]\ndigest = \"" + digest + "\"\ndeclared = [\"jq\"]\n", 4},
 		{"no version", "[platforms.\"linux/amd64\"]\ndigest = \"" + digest + "\"\n", 1},

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -53,24 +52,35 @@ type launch struct {
 	pod   *PodJoiner
 	built *built
 
-	// progress receives build output, print nook's own lines.
-	progress io.Writer
-	print    Printer
+	// print receives nook's own lines.
+	print Printer
 }
 
-// built is the project's environment as its roles run in it: the store,
-// the snapshot and the roles' id map (see environment). The roles of one
-// command share it, so that it is looked up (or built) once.
+// built is one environment of the project (x) as roles run in it: the
+// store, the snapshot and the roles' id map (see Project.environment). The
+// roles of one command share it, so that it is looked up (or built) once.
 type built struct {
+	p *Project
+	x *env.Environment
+
 	mu    sync.Mutex // held by ensure: roles starting at once wait for one build
 	store *layers.Store
 	snap  *layers.Snapshot
 	idmap rootless.IDMap
 }
 
-// ensure opens the store and looks up (or builds) e's environment, unless
-// b holds it already. A failure leaves b empty: the next call tries again.
-func (b *built) ensure(ctx context.Context, e *env.Env, progress io.Writer) error {
+// ensure opens the store and looks up (or builds) the environment, its
+// output on the project's Progress (a role's own prefixed with its name,
+// as eachEnvironment does), unless b holds it already.
+func (b *built) ensure(ctx context.Context) error {
+	return b.p.eachEnvironment([]*env.Environment{b.x}, func(_ *env.Environment, out io.Writer, lines bool) error {
+		return b.ensureWith(ctx, out, BuildOptions{pullLines: lines})
+	})
+}
+
+// ensureWith is ensure with the build's output on progress and the pulls
+// reported as o says. A failure leaves b empty: the next call tries again.
+func (b *built) ensureWith(ctx context.Context, progress io.Writer, o BuildOptions) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.snap != nil {
@@ -80,7 +90,7 @@ func (b *built) ensure(ctx context.Context, e *env.Env, progress io.Writer) erro
 	if err != nil {
 		return err
 	}
-	snap, idmap, err := environment(ctx, store, e, progress)
+	snap, idmap, err := b.p.environment(ctx, store, b.x, progress, o)
 	if err != nil {
 		return err
 	}
@@ -95,7 +105,7 @@ func (l launch) start() (int, error) {
 	b := l.built
 	// A build serves every role of the command: one role's stop does not
 	// cancel it.
-	if err := b.ensure(context.Background(), l.env, l.progress); err != nil {
+	if err := b.ensure(context.Background()); err != nil {
 		return exitNook, err
 	}
 	if len(l.role.Volumes) > 0 {
@@ -126,7 +136,7 @@ func (l launch) start() (int, error) {
 			return exitNook, err
 		}
 		spec.IDMap = b.idmap
-		return l.ended(rootless.Run(ctx, spec, l.stdio()))
+		return l.ended(l.idmapHint(b)(rootless.Run(ctx, spec, l.stdio())))
 	}
 	pods := l.pod
 	if pods == nil {
@@ -141,7 +151,7 @@ func (l launch) start() (int, error) {
 	if err != nil {
 		return exitNook, err
 	}
-	return l.ended(pod.Run(ctx, spec, l.stdio(), ports))
+	return l.ended(l.idmapHint(b)(pod.Run(ctx, spec, l.stdio(), ports)))
 }
 
 // inPod reports whether a role runs in the project's pod: every role on
@@ -242,16 +252,22 @@ func (l launch) spec(b *built, resolvConf []byte) (*rootless.Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !rootless.RootUser(r.User) && r.User != rootless.HostUser && b.idmap != rootless.IDMapFull {
-		return nil, userError{role: r.Name, user: r.User}
+	proc, err := RoleProcess(l.env, r, b.snap.Config, l.args)
+	if err != nil && !l.shell {
+		return nil, err
+	}
+	if !rootless.RootUser(proc.User) && proc.User != rootless.HostUser && b.idmap != rootless.IDMapFull {
+		return nil, userError{role: r.Name, user: proc.User, image: r.User == "" && r.Own != nil}
 	}
 	var you *mounts.User
-	if r.User == rootless.HostUser {
+	if proc.User == rootless.HostUser {
 		if you, err = hostUser(); err != nil {
 			return nil, err
 		}
 	}
-	plan, err := mounts.PlanRole(l.env, r, b.snap, mounts.Options{
+	run := *r
+	run.Workdir = proc.Workdir // made in the new root when the image lacks it
+	plan, err := mounts.PlanRole(l.env, &run, b.snap, mounts.Options{
 		Scratch:    b.store.ScratchDir(),
 		VolumesDir: b.store.VolumesDir(l.env.ProjectID),
 		ResolvConf: resolvConf,
@@ -260,8 +276,7 @@ func (l launch) spec(b *built, resolvConf []byte) (*rootless.Spec, error) {
 	if err != nil {
 		return nil, err
 	}
-	argv, unused := commandLine(r, l.args)
-	if unused {
+	if proc.ArgsUnused {
 		l.print.Line(fmt.Sprintf(`nook: notice: the command of role %s has several lines and does not use "$@": the arguments are its $1, $2, … only`, r.Name))
 	}
 	tty := term.IsTerminal(int(os.Stdin.Fd()))
@@ -280,53 +295,14 @@ func (l launch) spec(b *built, resolvConf []byte) (*rootless.Spec, error) {
 		Limits:      roleLimits(r, l.print),
 		Started:     l.started,
 		Process: rootless.Process{
-			Args:  argv,
+			Args:  proc.Args,
 			Env:   processEnv(l.env, r, l.vars, b.snap, tty),
-			Cwd:   r.Workdir,
+			Cwd:   proc.Workdir,
 			Tty:   tty,
 			Shell: l.shell,
-			User:  r.User,
+			User:  proc.User,
 		},
 	}, nil
-}
-
-// commandLine is the role's argv with args appended: to an array command
-// as they are, to a string command as "$@" (SPEC §5). A one-line script
-// that does not use "$@" or "$*" gets ` "$@"` appended, so that
-// `nook run test -- -v` reaches its command; a script of several lines
-// gets the args as its $1, $2, … only, since nothing can be appended to
-// its last line safely (it may end a loop, a here-document or a comment).
-// unused reports args that the script never looks at.
-func commandLine(r *env.Role, args []string) (argv []string, unused bool) {
-	if !r.Shell {
-		return append(slices.Clone(r.Command), args...), false
-	}
-	script := r.Command[0]
-	if len(args) > 0 && !usesArgs(script) {
-		if trimmed := strings.TrimRight(script, " \t\r\n"); !strings.Contains(trimmed, "\n") {
-			script = trimmed + ` "$@"`
-		} else {
-			unused = true
-		}
-	}
-	return append([]string{"/bin/sh", "-c", script, r.Name}, args...), unused
-}
-
-// usesArgs reports whether a shell script refers to its positional
-// parameters: $@, $*, $1…$9 or ${1}….
-func usesArgs(script string) bool {
-	for i := strings.IndexByte(script, '$'); i >= 0 && i+1 < len(script); {
-		c := script[i+1]
-		if c == '@' || c == '*' || c >= '1' && c <= '9' || c == '{' && i+2 < len(script) && (script[i+2] == '@' || script[i+2] == '*' || script[i+2] >= '1' && script[i+2] <= '9') {
-			return true
-		}
-		j := strings.IndexByte(script[i+1:], '$')
-		if j < 0 {
-			break
-		}
-		i += 1 + j
-	}
-	return false
 }
 
 // processEnv is the role's environment (env.ProcessEnv) with TERM set on a
@@ -381,13 +357,23 @@ func hostResolvConf() []byte {
 	return b
 }
 
-// userError refuses a role user other than root under the single-id map.
-type userError struct{ role, user string }
+// userError refuses a role user other than root under the single-id map:
+// the role's own, or its image's (image).
+type userError struct {
+	role, user string
+	image      bool
+}
 
 func (e userError) Error() string {
+	if e.image {
+		return fmt.Sprintf("role %s: its image runs as user %q, and only root can run under nook's single-id map (you outside are root inside)", e.role, e.user)
+	}
 	return fmt.Sprintf("role %s: user %q: only root can run under nook's single-id map (you outside are root inside)", e.role, e.user)
 }
 
 func (e userError) Hint() string {
+	if e.image {
+		return `map your subordinate ids: idmap = "full" in ` + env.UserConfigPath() + `; or run it as root: user = "root" on the role`
+	}
 	return `remove "user" from the role, use user = "host" (you, with your own ids), or map your subordinate ids: idmap = "full" in ` + env.UserConfigPath()
 }

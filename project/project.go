@@ -44,8 +44,10 @@ type Project struct {
 	// role's environment.
 	Vars []string
 
-	mu   sync.Mutex
-	envs map[string]*built // by environmentKey
+	mu         sync.Mutex
+	envs       map[string]*built // by environmentKey
+	set        *settings         // nook.lock and the roles' id map, once read (see settings)
+	strictLock bool              // a lock that cannot be written is an error (nook build)
 }
 
 // Printer prints what a command says along the way. Calls may come from
@@ -91,25 +93,37 @@ func Open(dir, file string) (*Project, error) {
 
 // Environment is the environment a role runs in, built.
 type Environment struct {
-	Store    *layers.Store
-	Snapshot *layers.Snapshot // the role's root: image, packages, setup
-	IDMap    rootless.IDMap   // the id map the role runs under
+	Store *layers.Store
+	// Of is what the environment is built from: the project's image,
+	// packages and setup, or the role's own (Of.Name is then the role's).
+	Of *env.Environment
+	// Snapshot is the role's root: image, packages, setup. Its Config is
+	// the image's config (Entrypoint, Cmd, Env, WorkingDir, User); a role
+	// on its own image runs as that config says (RoleProcess).
+	Snapshot *layers.Snapshot
+	IDMap    rootless.IDMap // the id map the role runs under
 }
 
-// Environment looks up role's environment, building what is missing first
-// as `nook build` would, once per command: a warm call reads nook.lock and
-// one environment record.
+// Environment looks up role's environment — its own when it sets image,
+// else the project's — building what is missing first as `nook build`
+// would, once per command: a warm call reads nook.lock and one
+// environment record.
 func (p *Project) Environment(ctx context.Context, role *env.Role) (*Environment, error) {
 	b := p.built(role)
-	if err := b.ensure(ctx, p.Env, p.Progress); err != nil {
+	if err := b.ensure(ctx); err != nil {
 		return nil, err
 	}
-	return &Environment{Store: b.store, Snapshot: b.snap, IDMap: b.idmap}, nil
+	return &Environment{Store: b.store, Of: b.x, Snapshot: b.snap, IDMap: b.idmap}, nil
 }
 
-// environmentKey names the environment role runs in: today every role
-// runs in the project's one environment.
-func environmentKey(role *env.Role) string { return "" }
+// environmentKey names the environment role runs in: its own is named
+// after it, the project's is "".
+func environmentKey(role *env.Role) string {
+	if role != nil && role.Own != nil {
+		return role.Name
+	}
+	return ""
+}
 
 // EnvironmentKey names the environment role runs in: roles with the same
 // key share one environment (nook export makes one image of each).
@@ -126,30 +140,42 @@ func (p *Project) built(role *env.Role) *built {
 		if p.envs == nil {
 			p.envs = map[string]*built{}
 		}
-		b = &built{}
+		b = &built{p: p, x: p.Env.EnvironmentOf(role)}
 		p.envs[k] = b
 	}
 	return b
 }
 
-// Build builds the project's environment (`nook build`): with Update or
-// Offline as asked, else as every run does first, which is nothing when
-// the environment is there as nook.lock pins it.
+// Build builds every environment of the project (`nook build`): its own
+// and each role's, several at once where the machine has the cores, with
+// Update or Offline as asked, else as every run does first, which is
+// nothing when they are there as nook.lock pins them. Entries of roles
+// that no longer have an image of their own leave nook.lock.
 func (p *Project) Build(ctx context.Context, o BuildOptions) error {
+	p.mu.Lock()
+	p.strictLock = true
+	p.mu.Unlock()
+	s, err := p.settings()
+	if err != nil {
+		return err
+	}
 	store, err := OpenStore()
 	if err != nil {
 		return err
 	}
-	if o.Update || o.Offline {
-		lock, err := layers.ReadLock(build.LockPath(p.Env))
-		if err != nil {
-			return err
+	var todo []*env.Environment
+	for _, x := range p.Env.Environments() {
+		if !o.Update {
+			if _, err := build.Lookup(store, p.Env, x, s.lock.Current(), s.lookupIDMap()); err == nil {
+				continue
+			}
 		}
-		_, err = buildEnv(ctx, store, p.Env, lock, nil, o, p.Progress)
+		todo = append(todo, x)
+	}
+	if err := s.lock.Prune(p.Env, p.Progress); err != nil {
 		return err
 	}
-	_, _, err = environment(ctx, store, p.Env, p.Progress)
-	return err
+	return p.buildAll(ctx, store, todo, o)
 }
 
 // RunOptions say how to launch a role.
@@ -187,7 +213,7 @@ func (p *Project) Run(ctx context.Context, role *env.Role, o RunOptions) (int, e
 
 func (p *Project) launch(ctx context.Context, role *env.Role, o RunOptions) launch {
 	return launch{env: p.Env, role: role, vars: p.Vars, args: o.Args, shell: o.Shell, ctx: ctx, stopTimeout: o.StopTimeout,
-		background: o.Background, out: o.Out, pod: o.Pod, built: p.built(role), progress: p.Progress, print: p.Printer}
+		background: o.Background, out: o.Out, pod: o.Pod, built: p.built(role), print: p.Printer}
 }
 
 // NewPodJoiner is a connection to the project's pod for the roles of one

@@ -17,44 +17,78 @@ import (
 	"github.com/nookenv/nook/rootless"
 )
 
-// environment returns the project's built environment, building what is
+// environment returns environment x of the project, built, with the id
+// map the project's roles run under (the full map when the user config
+// asks for it and something needs it, see rolesIDMap), building what is
 // missing first, as `nook build` would (SPEC §5), and writing nook.lock
-// when it is missing or out of date, with the id map its roles run under:
-// the full map when its steps were built under it (their files belong to
-// subordinate ids), else the single-id map. A warm call reads nook.lock and
-// one environment record: no network, no pull, no step.
-func environment(ctx context.Context, store *layers.Store, e *env.Env, progress io.Writer) (*layers.Snapshot, rootless.IDMap, error) {
-	lock, err := layers.ReadLock(build.LockPath(e))
+// when it is missing or out of date. A warm call reads nook.lock (once per
+// command) and one environment record: no network, no pull, no step.
+func (p *Project) environment(ctx context.Context, store *layers.Store, x *env.Environment, progress io.Writer, o BuildOptions) (*layers.Snapshot, rootless.IDMap, error) {
+	s, err := p.settings()
 	if err != nil {
 		return nil, "", err
 	}
-	var user *env.UserConfig
-	roles, err := rolesIDMap(e, &user)
+	if snap, err := build.Lookup(store, p.Env, x, s.lock.Current(), s.lookupIDMap()); err == nil {
+		return snap, s.idmap, nil
+	}
+	res, err := buildEnv(ctx, store, p.Env, x, s.lock, s.user, o, progress)
 	if err != nil {
 		return nil, "", err
 	}
-	idmap := env.IDMapSingle
-	if roles == rootless.IDMapFull {
-		idmap = env.IDMapFull
+	return res.Snapshot, s.idmap, nil
+}
+
+// settings are what every environment of one command is looked up or
+// built with: nook.lock, read once and shared by the builds, and the id
+// map of the project's roles.
+type settings struct {
+	lock  *build.Lock
+	idmap rootless.IDMap  // the roles' (rolesIDMap)
+	user  *env.UserConfig // the user config, when rolesIDMap read it
+}
+
+// lookupIDMap is the id-map mode environments with build steps were built
+// under: the user config's, which is the full map exactly when the roles
+// run under it (rolesIDMap).
+func (s *settings) lookupIDMap() string {
+	if s.idmap == rootless.IDMapFull {
+		return env.IDMapFull
 	}
-	if snap, err := build.Lookup(store, e, lock, idmap); err == nil {
-		return snap, roles, nil
+	return env.IDMapSingle
+}
+
+// settings reads nook.lock and works out the roles' id map on first use.
+// A lock that cannot be written is a warning (a run in a read-only
+// checkout still runs) unless Build asked first.
+func (p *Project) settings() (*settings, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.set != nil {
+		return p.set, nil
 	}
-	res, err := buildEnv(ctx, store, e, lock, user, BuildOptions{lockOptional: true}, progress)
+	lock, err := layers.ReadLock(build.LockPath(p.Env))
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	return res.Snapshot, roles, nil
+	s := &settings{}
+	if s.idmap, err = rolesIDMap(p.Env, &s.user); err != nil {
+		return nil, err
+	}
+	s.lock = build.NewLock(build.LockPath(p.Env), lock, !p.strictLock)
+	p.set = s
+	return s, nil
 }
 
 // rolesIDMap is the id map e's roles run under: the full map when the user
-// config asks for it and e has build steps (whose files then belong to
-// subordinate ids) or a role whose user is not root, else the single-id
-// map. Only then is the user config read; it is stored in *user when user
-// is not nil.
+// config asks for it and e needs it — an environment with build steps
+// (whose files then belong to subordinate ids), a role whose user is not
+// root, or a role on an image of its own (whose user, or its entrypoint's,
+// may be another) — else the single-id map. Only then is the user config
+// read; it is stored in *user when user is not nil.
 func rolesIDMap(e *env.Env, user **env.UserConfig) (rootless.IDMap, error) {
-	if len(e.Packages) == 0 && len(e.Setup) == 0 && !slices.ContainsFunc(e.RoleNames(), func(n string) bool {
-		return !rootless.RootUser(e.Roles[n].User)
+	if !slices.ContainsFunc(e.Environments(), (*env.Environment).Steps) && !slices.ContainsFunc(e.RoleNames(), func(n string) bool {
+		r := e.Roles[n]
+		return r.Own != nil || !rootless.RootUser(r.User)
 	}) {
 		return rootless.IDMapSingle, nil
 	}
@@ -75,24 +109,24 @@ func rolesIDMap(e *env.Env, user **env.UserConfig) (rootless.IDMap, error) {
 type BuildOptions struct {
 	Update  bool // re-resolve the image and the packages, rewrite the lock
 	Offline bool // never touch the network
-	// lockOptional makes a lock that cannot be written a warning: a run
-	// in a read-only checkout still runs.
-	lockOptional bool
+	// pullLines reports pulls as lines rather than a progress bar: for
+	// several environments built at once.
+	pullLines bool
 }
 
-// buildEnv builds e's environment and writes nook.lock as soon as an entry
-// of it changes (the image's, the packages'), so that a build that fails
-// later keeps them.
-// user is the user config when already loaded (nil: load it). Steps'
-// output and pull progress go to progress.
-func buildEnv(ctx context.Context, store *layers.Store, e *env.Env, lock *layers.Lock, user *env.UserConfig, f BuildOptions, progress io.Writer) (*build.Result, error) {
+// buildEnv builds environment x of project e and writes nook.lock (lock,
+// which the builds of one command share) as soon as an entry of it
+// changes (the image's, the packages'), so that a build that fails later
+// keeps them. user is the user config when already loaded (nil: load it).
+// Steps' output and pull progress go to progress.
+func buildEnv(ctx context.Context, store *layers.Store, e *env.Env, x *env.Environment, lock *build.Lock, user *env.UserConfig, f BuildOptions, progress io.Writer) (*build.Result, error) {
 	if user == nil {
 		var err error
 		if user, err = env.LoadUserConfig(env.UserConfigPath()); err != nil {
 			return nil, err
 		}
 	}
-	if user.IDMap == env.IDMapFull && (len(e.Packages) > 0 || len(e.Setup) > 0) {
+	if user.IDMap == env.IDMapFull && x.Steps() {
 		if _, _, err := rootless.SubIDs(); err != nil {
 			return nil, err
 		}
@@ -104,23 +138,26 @@ func buildEnv(ctx context.Context, store *layers.Store, e *env.Env, lock *layers
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	b := &build.Builder{
-		Store:        store,
-		Pull:         layers.PullOptions{Registries: registries(user), StallTimeout: stall},
-		IDMap:        user.IDMap,
-		Update:       f.Update,
-		Offline:      f.Offline,
-		Out:          progress,
-		ResolvConf:   hostResolvConf(),
-		Remove:       removeBuildDir,
-		LockPath:     build.LockPath(e),
-		LockOptional: f.lockOptional,
+		Store:      store,
+		Pull:       layers.PullOptions{Registries: registries(user), StallTimeout: stall},
+		IDMap:      user.IDMap,
+		Update:     f.Update,
+		Offline:    f.Offline,
+		Out:        progress,
+		ResolvConf: hostResolvConf(),
+		Remove:     removeBuildDir,
 	}
-	if bar := newProgressBar(progress); bar != nil {
+	if f.pullLines {
+		b.Pull.Progress = pullLines(progress)
+	} else if bar := newProgressBar(progress); bar != nil {
 		b.Pull.Progress = bar.update
 		defer bar.finish()
 	}
-	res, err := b.Build(ctx, e, lock)
+	res, err := b.Build(ctx, e, x, lock)
 	if err != nil {
+		if x.Name != "" {
+			err = &EnvironmentError{Role: x.Name, Err: err}
+		}
 		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 			return nil, errors.Join(err, ctx.Err())
 		}
@@ -138,6 +175,18 @@ func PullOptions() (layers.PullOptions, error) {
 	}
 	return layers.PullOptions{Registries: registries(u)}, nil
 }
+
+// EnvironmentError is a failed build of a role's own environment.
+type EnvironmentError struct {
+	Role string
+	Err  error
+}
+
+func (e *EnvironmentError) Error() string {
+	return fmt.Sprintf("the environment of role %s: %v", e.Role, e.Err)
+}
+
+func (e *EnvironmentError) Unwrap() error { return e.Err }
 
 // registries converts the user config's registry settings for layers.
 func registries(u *env.UserConfig) map[string]layers.Registry {

@@ -255,7 +255,7 @@ func (u upStarter) Start(ctx context.Context, name string) (int, error) {
 	started, forget := s.starts.notifier(ctx)
 	defer forget()
 	l := launch{env: s.env, role: role, vars: s.p.Vars, ctx: ctx, stopTimeout: s.opt.Grace, background: true,
-		out: out, portsChecked: true, pod: u.pods, built: s.p.built(role), progress: s.p.Progress, print: s.p.Printer,
+		out: out, portsChecked: true, pod: u.pods, built: s.p.built(role), print: s.p.Printer,
 		started: started}
 	code, err := l.start()
 	// The run's output is in its log before its end is recorded.

@@ -10,11 +10,13 @@ func newBuildCmd(g *globals) *cobra.Command {
 	var f project.BuildOptions
 	c := &cobra.Command{
 		Use:   "build [--update] [--offline]",
-		Short: "Pull the image and build the packages and setup layers; write nook.lock if missing",
-		Long: "Build the project's environment: the image, one layer of OS packages and one layer per\n" +
-			"setup step, each cached in the store by the content it depends on. nook.lock pins the\n" +
-			"image's digest and the packages' versions; it is written when missing and used as it is\n" +
-			"otherwise. Step output is prefixed [N/M]; a failing step ends nook with status 125.\n" +
+		Short: "Pull the images and build the packages and setup layers; write nook.lock if missing",
+		Long: "Build the project's environments — its own and each role's with an image of its own —:\n" +
+			"the image, one layer of OS packages and one layer per setup step, each cached in the\n" +
+			"store by the content it depends on. nook.lock pins each image's digest and the packages'\n" +
+			"versions; it is written when missing and used as it is otherwise. Several environments\n" +
+			"build at once, each line of their output prefixed by the role (\"project\" for the\n" +
+			"project's). Step output is prefixed [N/M]; a failing step ends nook with status 125.\n" +
 			"NOOK_PULL_STALL_TIMEOUT (default 1m) is how long a registry may send nothing before\n" +
 			"a pull gives up on it.",
 		Args: cobra.NoArgs,

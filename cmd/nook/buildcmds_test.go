@@ -37,6 +37,7 @@ func init() {
 //	[slirp]    slirp4netns can run here (build steps get a network of their own)
 //	[podman]   podman and runc are installed, to check exports
 //	[foreignfixture]  root made another user's files for the safety scripts
+//	[psql]     the host has psql (Debian's postgresql-client)
 func scriptCondition(cond string) (bool, error) {
 	ci := os.Getenv("CI") != ""
 	switch cond {
@@ -48,6 +49,9 @@ func scriptCondition(cond string) (bool, error) {
 		return ci || rootless.OutboundUnavailable() == "", nil
 	case "fullmap":
 		_, _, err := rootless.SubIDs()
+		return ci || err == nil, nil
+	case "psql":
+		_, err := exec.LookPath("psql")
 		return ci || err == nil, nil
 	case "limits":
 		// The machine, not CI, decides: limits apply where cgroup v2's

@@ -55,13 +55,17 @@ func printInventory(out io.Writer, inv *layers.Inventory, now time.Time) {
 	if len(inv.Envs) > 0 {
 		fmt.Fprintln(out)
 		w = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "ENVIRONMENT\tPROJECT\tIMAGE\tLAYERS\tSIZE\tLAST USE")
+		fmt.Fprintln(w, "ENVIRONMENT\tPROJECT\tROLE\tIMAGE\tLAYERS\tSIZE\tLAST USE")
 		for _, e := range inv.Envs {
 			layers := fmt.Sprint(e.Layers)
 			if !e.Complete {
 				layers += " (incomplete)"
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", shortDigest(e.Key), e.ProjectDir, e.Ref, layers, humanSize(e.Size), ago(now, e.LastUse))
+			role := e.Role // a role's own environment
+			if role == "" {
+				role = "-" // the project's
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", shortDigest(e.Key), e.ProjectDir, role, e.Ref, layers, humanSize(e.Size), ago(now, e.LastUse))
 		}
 		w.Flush()
 	}

@@ -65,6 +65,11 @@ func newUpCmd(g *globals) *cobra.Command {
 				return err
 			}
 			p.CheckLimits(roles)
+			// Build before anything starts, and before detaching: the
+			// output is yours, and several environments build at once.
+			if err := p.EnsureEnvironments(c.Context(), roles); err != nil {
+				return err
+			}
 			if detach {
 				return detachUp(g, proj, args, p.Vars)
 			}

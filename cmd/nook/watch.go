@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -97,6 +98,8 @@ type watchLoop struct {
 	watcher *watch.Watcher
 	sup     *supervise.Supervisor
 	pods    *project.PodJoiner // held while the project is in use: re-runs keep the pod, its ports and its other roles
+	project *project.Project   // the project in use: its roles' environments looked up
+	starter *roleStarter       // the supervisor's: runs roles of project
 }
 
 // run starts the roles and handles triggers until SIGINT or SIGTERM.
@@ -146,10 +149,8 @@ func (w *watchLoop) use(ctx context.Context, p *project.Project) error {
 		return err
 	}
 	// Build once, here, rather than from several roles starting at once.
-	for _, n := range roles {
-		if _, err := p.Environment(ctx, e.Roles[n]); err != nil {
-			return err
-		}
+	if err := p.EnsureEnvironments(ctx, roles); err != nil {
+		return err
 	}
 	opt := watch.Options{Root: e.ProjectDir, Debounce: w.debounce, Always: alwaysWatched}
 	var sroles []supervise.Role
@@ -165,12 +166,14 @@ func (w *watchLoop) use(ctx context.Context, p *project.Project) error {
 		return err
 	}
 	pods := p.NewPodJoiner()
-	sup, err := supervise.New(ctx, roleStarter{p: p, grace: w.grace, pods: pods}, sroles, w.report(e))
+	starter := &roleStarter{grace: w.grace, pods: pods}
+	starter.p.Store(p)
+	sup, err := supervise.New(ctx, starter, sroles, w.report(e))
 	if err != nil {
 		watcher.Close()
 		return err
 	}
-	w.env, w.roles, w.watcher, w.sup, w.pods = e, roles, watcher, sup, pods
+	w.env, w.roles, w.watcher, w.sup, w.pods, w.project, w.starter = e, roles, watcher, sup, pods, p, starter
 	return nil
 }
 
@@ -197,6 +200,12 @@ func (w *watchLoop) trigger(ctx context.Context, t watch.Trigger) {
 // watcher and every role, and reload reports true.
 func (w *watchLoop) reload(ctx context.Context, t watch.Trigger) bool {
 	p, err := openProjectEnv(w.g, w.vars)
+	if err == nil {
+		var inPlace bool
+		if inPlace, err = w.reloadInPlace(ctx, p, t); inPlace && err == nil {
+			return true
+		}
+	}
 	if err == nil {
 		old := w.watcher
 		oldSup, oldPods := w.sup, w.pods
@@ -294,15 +303,16 @@ func changedFiles(files []string) string {
 }
 
 // roleStarter runs roles of one project for the supervisor, in the pod
-// pods holds.
+// pods holds; an edit of nook.toml may swap the project (reloadInPlace).
 type roleStarter struct {
-	p     *project.Project
+	p     atomic.Pointer[project.Project]
 	grace time.Duration
 	pods  *project.PodJoiner
 }
 
 // Start runs the role in the foreground, without a terminal, until it ends
 // or ctx is cancelled.
-func (s roleStarter) Start(ctx context.Context, name string) (int, error) {
-	return s.p.Start(ctx, s.p.Env.Roles[name], project.RunOptions{StopTimeout: s.grace, Background: true, Pod: s.pods})
+func (s *roleStarter) Start(ctx context.Context, name string) (int, error) {
+	p := s.p.Load()
+	return p.Start(ctx, p.Env.Roles[name], project.RunOptions{StopTimeout: s.grace, Background: true, Pod: s.pods})
 }

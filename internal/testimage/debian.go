@@ -70,30 +70,8 @@ var (
 )
 
 func debian() (v1.Image, error) {
-	if why := DebianAvailable(); why != "" {
-		return nil, errors.New(why)
-	}
-	dir, err := CacheDir()
+	layerPath, err := cachedRootfs(debianLayer)
 	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("making the test cache %s: %w", dir, err)
-	}
-	lock, err := os.OpenFile(filepath.Join(dir, "debian.lock"), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("opening the Debian fixture lock: %w", err)
-	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return nil, fmt.Errorf("locking %s: %w", lock.Name(), err)
-	}
-	layerPath := filepath.Join(dir, debianLayer)
-	if _, err := os.Stat(layerPath); errors.Is(err, fs.ErrNotExist) {
-		if err := makeDebianLayer(dir, layerPath); err != nil {
-			return nil, err
-		}
-	} else if err != nil {
 		return nil, err
 	}
 	layer, err := tarball.LayerFromFile(layerPath)
@@ -111,12 +89,48 @@ func debian() (v1.Image, error) {
 	})
 }
 
-// makeDebianLayer runs mmdebstrap into a temporary tarball in dir and
-// writes it, gzipped, to layerPath.
-func makeDebianLayer(dir, layerPath string) error {
+// cachedRootfs returns the path of the gzipped layer name under CacheDir:
+// a Debian root filesystem as `mmdebstrap --variant=apt` makes it, with
+// extra arguments (packages to include, hooks), made on first use under a
+// file lock, so that concurrent test binaries make it once. A change of
+// the arguments needs a new name.
+func cachedRootfs(name string, extra ...string) (string, error) {
+	if why := DebianAvailable(); why != "" {
+		return "", errors.New(why)
+	}
+	dir, err := CacheDir()
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("making the test cache %s: %w", dir, err)
+	}
+	lock, err := os.OpenFile(filepath.Join(dir, "debian.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return "", fmt.Errorf("opening the Debian fixture lock: %w", err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return "", fmt.Errorf("locking %s: %w", lock.Name(), err)
+	}
+	layerPath := filepath.Join(dir, name)
+	if _, err := os.Stat(layerPath); errors.Is(err, fs.ErrNotExist) {
+		if err := makeDebianLayer(dir, layerPath, extra); err != nil {
+			return "", err
+		}
+	} else if err != nil {
+		return "", err
+	}
+	return layerPath, nil
+}
+
+// makeDebianLayer runs mmdebstrap (with extra arguments) into a temporary
+// tarball in dir and writes it, gzipped, to layerPath.
+func makeDebianLayer(dir, layerPath string, extra []string) error {
 	raw := filepath.Join(dir, fmt.Sprintf("debian-%s.%d.tar", DebianSuite, os.Getpid()))
 	defer os.Remove(raw)
-	cmd := exec.Command("mmdebstrap", "--mode=unshare", "--variant=apt", "--format=tar", "--quiet", DebianSuite, raw)
+	args := append([]string{"--mode=unshare", "--variant=apt", "--format=tar", "--quiet"}, extra...)
+	cmd := exec.Command("mmdebstrap", append(args, DebianSuite, raw)...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("running %s: %w\n%s", strings.Join(cmd.Args, " "), err, out)
 	}

@@ -1,0 +1,142 @@
+package project
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/nookenv/nook/env"
+	"github.com/nookenv/nook/layers"
+	"github.com/nookenv/nook/rootless"
+)
+
+// Process is how a role's command runs in its environment.
+type Process struct {
+	Args    []string // argv
+	Workdir string   // the working directory inside
+	User    string   // who it runs as ("" or "root": root inside, you outside)
+	// Entrypoint is set when Args begins with an entrypoint: the image's,
+	// or the role's own entrypoint key.
+	Entrypoint bool
+	// ArgsUnused is set when a string command of several lines never
+	// looks at the args passed to it (commandLine).
+	ArgsUnused bool
+}
+
+// RoleProcess is how role r of project e runs, with args from the command
+// line, in an environment whose image config is cfg (Environment's
+// Snapshot.Config). A role in the project's environment runs its command
+// (args appended: SPEC §5) in its workdir as its user; the project image's
+// entrypoint, cmd, workdir and user play no part. A role on an image of
+// its own runs as `docker run` runs that image: its entrypoint (the
+// role's entrypoint key replaces it) followed by the role's command — or,
+// without one, by args or else the image's cmd (which the role's
+// entrypoint key drops, as Docker's --entrypoint does) — in the role's
+// workdir, else the image's WorkingDir, else the project's workdir, as the
+// role's user, else the image's User.
+func RoleProcess(e *env.Env, r *env.Role, cfg layers.ImageConfig, args []string) (Process, error) {
+	if r.Own == nil {
+		argv, unused := commandLine(r, args)
+		return Process{Args: argv, Workdir: r.Workdir, User: r.User, ArgsUnused: unused}, nil
+	}
+	entry := cfg.Entrypoint
+	if r.Entrypoint != nil {
+		entry = r.Entrypoint
+	}
+	var cmd []string
+	unused := false
+	switch {
+	case r.Command != nil:
+		cmd, unused = commandLine(r, args)
+	case len(args) > 0:
+		cmd = args
+	case r.Entrypoint == nil:
+		cmd = cfg.Cmd
+	}
+	p := Process{
+		Args:       slices.Concat(entry, cmd),
+		Workdir:    cmp.Or(r.Workdir, cfg.WorkingDir, e.Workdir),
+		User:       cmp.Or(r.User, cfg.User),
+		Entrypoint: len(entry) > 0,
+		ArgsUnused: unused,
+	}
+	if len(p.Args) == 0 {
+		// The rest holds for a shell, which needs no command.
+		return p, noCommandError{role: r.Name, image: r.Own.ImageRef}
+	}
+	return p, nil
+}
+
+// commandLine is the role's argv with args appended: to an array command
+// as they are, to a string command as "$@" (SPEC §5). A one-line script
+// that does not use "$@" or "$*" gets ` "$@"` appended, so that
+// `nook run test -- -v` reaches its command; a script of several lines
+// gets the args as its $1, $2, … only, since nothing can be appended to
+// its last line safely (it may end a loop, a here-document or a comment).
+// unused reports args that the script never looks at.
+func commandLine(r *env.Role, args []string) (argv []string, unused bool) {
+	if !r.Shell {
+		return append(slices.Clone(r.Command), args...), false
+	}
+	script := r.Command[0]
+	if len(args) > 0 && !usesArgs(script) {
+		if trimmed := strings.TrimRight(script, " \t\r\n"); !strings.Contains(trimmed, "\n") {
+			script = trimmed + ` "$@"`
+		} else {
+			unused = true
+		}
+	}
+	return append([]string{"/bin/sh", "-c", script, r.Name}, args...), unused
+}
+
+// usesArgs reports whether a shell script refers to its positional
+// parameters: $@, $*, $1…$9 or ${1}….
+func usesArgs(script string) bool {
+	for i := strings.IndexByte(script, '$'); i >= 0 && i+1 < len(script); {
+		c := script[i+1]
+		if c == '@' || c == '*' || c >= '1' && c <= '9' || c == '{' && i+2 < len(script) && (script[i+2] == '@' || script[i+2] == '*' || script[i+2] >= '1' && script[i+2] <= '9') {
+			return true
+		}
+		j := strings.IndexByte(script[i+1:], '$')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return false
+}
+
+// noCommandError is a role without a command on an image that has none
+// either.
+type noCommandError struct{ role, image string }
+
+func (e noCommandError) Error() string {
+	return fmt.Sprintf("role %s has no command, and its image %s sets no entrypoint or cmd", e.role, e.image)
+}
+
+func (e noCommandError) Hint() string {
+	return fmt.Sprintf(`give role %s a command in nook.toml, e.g. command = ["server", "--port", "8080"]`, e.role)
+}
+
+// idmapHint returns what passes a run's end on, after saying — on the
+// role's own stderr, so that it lands in its log under nook up — how to
+// fix what most often makes a service fail under nook's single-id map: a
+// role on an image of its own that ran the image's entrypoint, or serves
+// (LongRunning), and failed may have needed other users (postgres's
+// entrypoint chowns its data directory and drops to the postgres user
+// with gosu).
+func (l launch) idmapHint(b *built) func(int, error) (int, error) {
+	return func(code int, err error) (int, error) {
+		if err != nil || code == 0 || code >= 128 || l.shell || l.role.Own == nil || b.idmap == rootless.IDMapFull {
+			return code, err
+		}
+		if proc, perr := RoleProcess(l.env, l.role, b.snap.Config, l.args); perr != nil || !proc.Entrypoint && !LongRunning(l.role) {
+			return code, err
+		}
+		fmt.Fprintf(l.stdio().Err, "nook: hint: role %s runs on an image of its own under nook's single-id map, where root is the only user: "+
+			"if it changes owners or users as it starts (chown, gosu, su, setpriv), it fails there; map your subordinate ids with idmap = \"full\" in %s\n",
+			l.role.Name, env.UserConfigPath())
+		return code, err
+	}
+}
