@@ -1,5 +1,5 @@
 // Package nook_test keeps nook's packages in their stages: data flows
-// env → layers → mounts → rootless, and nothing imports cmd.
+// env → layers → rootfs → mounts → rootless, and nothing imports cmd.
 package nook_test
 
 import (
@@ -22,7 +22,8 @@ var allowed = map[string][]string{
 	"cmd/nook":           nil, // the CLI wires every stage
 	"env":                {"templates", "internal/safefile"},
 	"layers":             {"internal/safefile"},
-	"mounts":             {"env", "layers"},
+	"mounts":             {}, // nook-init links it: nothing of ours
+	"rootfs":             {"env", "layers", "mounts"},
 	"rootless":           {"mounts", "cgroups", "internal/safefile"},
 	"doctor":             {"env", "layers", "build", "rootless", "cgroups", "watch"},
 	"cgroups":            {},
@@ -32,9 +33,9 @@ var allowed = map[string][]string{
 	"bench/registry":     {"internal/testimage"},
 	"watch":              {},
 	"supervise":          {"env"},
-	"build":              {"env", "layers", "mounts", "rootless"},
+	"build":              {"env", "layers", "mounts", "rootfs", "rootless"},
 	"runstate":           {"internal/safefile"},
-	"project":            {"env", "layers", "build", "mounts", "rootless", "runstate", "supervise", "watch", "cgroups", "internal/safefile"},
+	"project":            {"env", "layers", "build", "mounts", "rootfs", "rootless", "runstate", "supervise", "watch", "cgroups", "internal/safefile"},
 	"export":             {"env", "layers", "project", "rootless", "watch"},
 	"internal/safefile":  {},
 	"internal/testpeer":  {"rootless"},

@@ -7,7 +7,7 @@ import (
 
 	"github.com/nookenv/nook/env"
 	"github.com/nookenv/nook/layers"
-	"github.com/nookenv/nook/mounts"
+	"github.com/nookenv/nook/rootfs"
 	"github.com/nookenv/nook/rootless"
 )
 
@@ -34,7 +34,7 @@ func (b *Builder) runStep(ctx context.Context, e *env.Env, p *Plan, i int, base 
 	if net.own {
 		role.Network = env.NetworkPrivate
 	}
-	plan, err := mounts.PlanRole(e, role, snap, mounts.Options{
+	plan, err := rootfs.Plan(e, role, snap, rootfs.Options{
 		Scratch:    b.Store.ScratchDir(),
 		VolumesDir: b.Store.VolumesDir(e.ProjectID),
 		ResolvConf: net.resolv,

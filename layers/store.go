@@ -89,7 +89,7 @@ func (s *Store) makeDir(d string) error {
 func (s *Store) Root() string { return s.root }
 
 // ScratchDir is an empty directory over which each run mounts its own
-// scratch tmpfs, inside its private mount namespace (mounts.Options.Scratch).
+// scratch tmpfs, inside its private mount namespace (rootfs.Options.Scratch).
 func (s *Store) ScratchDir() string { return filepath.Join(s.root, mntDir) }
 
 // VolumesDir is the directory of project's named volumes.

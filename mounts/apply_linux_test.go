@@ -1,4 +1,4 @@
-package mounts
+package mounts_test
 
 import (
 	"os"
@@ -9,6 +9,8 @@ import (
 
 	"github.com/nookenv/nook/env"
 	"github.com/nookenv/nook/layers"
+	"github.com/nookenv/nook/mounts"
+	"github.com/nookenv/nook/rootfs"
 )
 
 func TestApplyImage(t *testing.T) {
@@ -61,7 +63,7 @@ func TestApplyManyLayers(t *testing.T) {
 			dir := t.TempDir()
 			scratch := mkdirs(t, dir, "scratch")
 			e := &env.Env{ProjectDir: mkdirs(t, dir, "project"), Workdir: "/work", Hostname: testHostname}
-			p, err := PlanRole(e, &env.Role{Name: "many"}, &layers.Snapshot{Ref: "many", Lowers: lowers}, Options{Scratch: scratch})
+			p, err := rootfs.Plan(e, &env.Role{Name: "many"}, &layers.Snapshot{Ref: "many", Lowers: lowers}, rootfs.Options{Scratch: scratch})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,7 +81,7 @@ func TestApplyHostBase(t *testing.T) {
 	writeFile(t, project, "hello.txt", "hello\n")
 	e := &env.Env{ProjectDir: project, Workdir: "/work", Hostname: testHostname}
 	snap := &layers.Snapshot{Ref: "host", Host: true, HostEntries: hostEntries(t)}
-	p, err := PlanRole(e, &env.Role{Name: "host"}, snap, Options{Scratch: scratch, ResolvConf: []byte(testResolvConf)})
+	p, err := rootfs.Plan(e, &env.Role{Name: "host"}, snap, rootfs.Options{Scratch: scratch, ResolvConf: []byte(testResolvConf)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,14 +111,14 @@ func TestApplyReadOnlySymlink(t *testing.T) {
 	symlink(t, "real", ro, "link")
 	file := writeFile(t, dir, "file", "bound\n")
 	root := filepath.Join(scratch, "root")
-	p := &Plan{Root: root, Ops: []Op{
-		{Kind: OpSlave, Target: "/"},
-		{Kind: OpMount, Target: scratch, FSType: "tmpfs", Options: []string{"mode=0700"}},
-		{Kind: OpMkdir, Target: root, Mode: 0o755},
-		{Kind: OpMount, Target: root, FSType: "tmpfs", Options: []string{"mode=0755"}},
-		{Kind: OpBind, Source: ro, Target: "/ro", InRoot: true, Flags: []string{"ro"}},
-		{Kind: OpBind, Source: file, Target: "/ro/link", InRoot: true},
-		{Kind: OpPivotRoot, Target: root},
+	p := &mounts.Plan{Root: root, Ops: []mounts.Op{
+		{Kind: mounts.OpSlave, Target: "/"},
+		{Kind: mounts.OpMount, Target: scratch, FSType: "tmpfs", Options: []string{"mode=0700"}},
+		{Kind: mounts.OpMkdir, Target: root, Mode: 0o755},
+		{Kind: mounts.OpMount, Target: root, FSType: "tmpfs", Options: []string{"mode=0755"}},
+		{Kind: mounts.OpBind, Source: ro, Target: "/ro", InRoot: true, Flags: []string{"ro"}},
+		{Kind: mounts.OpBind, Source: file, Target: "/ro/link", InRoot: true},
+		{Kind: mounts.OpPivotRoot, Target: root},
 	}}
 	assertChecks(t, "ro-symlink", startChild(t, "ro-symlink", &childInput{Plan: p}))
 	assertScratchEmpty(t, scratch)
@@ -125,7 +127,7 @@ func TestApplyReadOnlySymlink(t *testing.T) {
 	}
 }
 
-// TestApplyErrors checks a failed op comes back as a MountError that
+// TestApplyErrors checks a failed op comes back as a mounts.MountError that
 // names what failed, with a hint where one is known, and leaves nothing on
 // the host.
 func TestApplyErrors(t *testing.T) {
@@ -164,7 +166,7 @@ func TestApplyErrors(t *testing.T) {
 			r := &env.Role{Name: "fail"}
 			s := &layers.Snapshot{Ref: "test", Lowers: []string{layer}}
 			tt.change(t, r, s)
-			p, err := PlanRole(e, r, s, Options{Scratch: scratch})
+			p, err := rootfs.Plan(e, r, s, rootfs.Options{Scratch: scratch})
 			if err != nil {
 				t.Fatal(err)
 			}

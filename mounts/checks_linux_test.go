@@ -1,4 +1,4 @@
-package mounts
+package mounts_test
 
 import (
 	"bufio"

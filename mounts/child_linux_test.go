@@ -1,4 +1,4 @@
-package mounts
+package mounts_test
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"github.com/nookenv/nook/mounts"
 )
 
 // The Apply tests re-execute the test binary as a child in new user,
@@ -30,13 +32,13 @@ func TestMain(m *testing.M) {
 
 // childInput is what the parent hands the child.
 type childInput struct {
-	Plan       *Plan  `json:"plan"`
-	Classic    bool   `json:"classic"`    // take overlay's mount(2) fallback
-	Scratch    string `json:"scratch"`    // host path that must be gone inside
-	HostRoot   uint64 `json:"hostRoot"`   // device of the host's root filesystem
-	Hostname   string `json:"hostname"`   // expected in /etc/hostname
-	ResolvConf string `json:"resolvConf"` // expected in /etc/resolv.conf
-	Layers     int    `json:"layers"`     // number of layers in the "layers" scenarios
+	Plan       *mounts.Plan `json:"plan"`
+	Classic    bool         `json:"classic"`    // take overlay's mount(2) fallback
+	Scratch    string       `json:"scratch"`    // host path that must be gone inside
+	HostRoot   uint64       `json:"hostRoot"`   // device of the host's root filesystem
+	Hostname   string       `json:"hostname"`   // expected in /etc/hostname
+	ResolvConf string       `json:"resolvConf"` // expected in /etc/resolv.conf
+	Layers     int          `json:"layers"`     // number of layers in the "layers" scenarios
 }
 
 // childReport is what the child hands back.
@@ -63,11 +65,11 @@ func runChild(scenario string) int {
 		os.Stderr.WriteString("child: reading input: " + err.Error() + "\n")
 		return 2
 	}
-	useLowerdirPlus = !in.Classic
+	*mounts.UseLowerdirPlus = !in.Classic
 	rep := childReport{Results: map[string]string{}}
 	if err := in.Plan.Apply(); err != nil {
 		rep.ApplyErr = err.Error()
-		var me *MountError
+		var me *mounts.MountError
 		if errors.As(err, &me) {
 			rep.ApplyHint = me.Hint()
 		}

@@ -1,4 +1,4 @@
-package mounts
+package mounts_test
 
 import (
 	"fmt"
@@ -14,6 +14,8 @@ import (
 
 	"github.com/nookenv/nook/env"
 	"github.com/nookenv/nook/layers"
+	"github.com/nookenv/nook/mounts"
+	"github.com/nookenv/nook/rootfs"
 )
 
 const (
@@ -29,7 +31,7 @@ type imageFixture struct {
 	volumes string // Options.VolumesDir, not made yet
 	escape  string // a host dir the image's symlinks point at: must stay empty
 	layers  []string
-	plan    *Plan
+	plan    *mounts.Plan
 }
 
 // Paths under the layers and host directories the checks rely on.
@@ -97,7 +99,7 @@ func newImageFixture(t *testing.T) *imageFixture {
 		},
 		Volumes: []env.Volume{{Name: "cache", Target: "/vol"}},
 	}
-	plan, err := PlanRole(e, r, &layers.Snapshot{Ref: "test", Lowers: f.layers}, Options{
+	plan, err := rootfs.Plan(e, r, &layers.Snapshot{Ref: "test", Lowers: f.layers}, rootfs.Options{
 		Scratch:    f.scratch,
 		VolumesDir: f.volumes,
 		ResolvConf: []byte(testResolvConf),

@@ -19,6 +19,7 @@ import (
 	"github.com/nookenv/nook/internal/safefile"
 	"github.com/nookenv/nook/layers"
 	"github.com/nookenv/nook/mounts"
+	"github.com/nookenv/nook/rootfs"
 	"github.com/nookenv/nook/rootless"
 	"github.com/nookenv/nook/runstate"
 )
@@ -267,7 +268,7 @@ func (l launch) spec(b *built, resolvConf []byte) (*rootless.Spec, error) {
 	}
 	run := *r
 	run.Workdir = proc.Workdir // made in the new root when the image lacks it
-	plan, err := mounts.PlanRole(l.env, &run, b.snap, mounts.Options{
+	plan, err := rootfs.Plan(l.env, &run, b.snap, rootfs.Options{
 		Scratch:    b.store.ScratchDir(),
 		VolumesDir: b.store.VolumesDir(l.env.ProjectID),
 		ResolvConf: resolvConf,

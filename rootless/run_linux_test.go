@@ -17,7 +17,7 @@ import (
 
 	"github.com/nookenv/nook/env"
 	"github.com/nookenv/nook/layers"
-	"github.com/nookenv/nook/mounts"
+	"github.com/nookenv/nook/rootfs"
 )
 
 // run runs spec with stdin from /dev/null and returns its status and what
@@ -224,7 +224,7 @@ func TestMountFailureIsReported(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "missing")
 	e := &env.Env{ProjectDir: t.TempDir(), Workdir: "/work", Hostname: "nook-test"}
 	r := &env.Role{Name: "test", Mounts: []env.Mount{{Source: missing, Target: "/data"}}}
-	plan, err := mounts.PlanRole(e, r, &layers.Snapshot{Lowers: []string{busyboxLayer(t)}}, mounts.Options{Scratch: t.TempDir()})
+	plan, err := rootfs.Plan(e, r, &layers.Snapshot{Lowers: []string{busyboxLayer(t)}}, rootfs.Options{Scratch: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/nookenv/nook/env"
 	"github.com/nookenv/nook/layers"
 	"github.com/nookenv/nook/mounts"
+	"github.com/nookenv/nook/rootfs"
 )
 
 // A world is where a test's command runs: on the host's root (an empty
@@ -44,8 +45,8 @@ func busyboxWorld(t testing.TB) *world {
 		t.Helper()
 		e := &env.Env{ProjectDir: t.TempDir(), Workdir: "/work", Hostname: "nook-test"}
 		r := &env.Role{Name: "test", Workdir: "/work", Mounts: []env.Mount{{Source: w.shared, Target: w.shared}}}
-		plan, err := mounts.PlanRole(e, r, &layers.Snapshot{Lowers: []string{busyboxLayer(t)}},
-			mounts.Options{Scratch: t.TempDir(), ResolvConf: []byte("nameserver 127.0.0.1\n")})
+		plan, err := rootfs.Plan(e, r, &layers.Snapshot{Lowers: []string{busyboxLayer(t)}},
+			rootfs.Options{Scratch: t.TempDir(), ResolvConf: []byte("nameserver 127.0.0.1\n")})
 		if err != nil {
 			t.Fatalf("planning the busybox root: %v", err)
 		}

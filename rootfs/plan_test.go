@@ -1,4 +1,4 @@
-package mounts
+package rootfs
 
 import (
 	"encoding/json"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/nookenv/nook/env"
 	"github.com/nookenv/nook/layers"
+	"github.com/nookenv/nook/mounts"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the plans computed now")
@@ -115,7 +116,7 @@ func TestPlanRoleGolden(t *testing.T) {
 		role: &env.Role{Name: "test"},
 		snap: registrySnapshot(1),
 		opts: func(o *Options) {
-			o.User = &User{Name: "ada", UID: 1000, GID: 1000, Home: "/home/ada"}
+			o.User = &mounts.User{Name: "ada", UID: 1000, GID: 1000, Home: "/home/ada"}
 		},
 	}, {
 		name: "persistent-upper",
@@ -132,7 +133,7 @@ func TestPlanRoleGolden(t *testing.T) {
 			if tt.opts != nil {
 				tt.opts(&o)
 			}
-			p, err := PlanRole(testEnv(), tt.role, tt.snap, o)
+			p, err := Plan(testEnv(), tt.role, tt.snap, o)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -166,15 +167,15 @@ func TestPlanRoleOrder(t *testing.T) {
 		{Source: "/h/a", Target: "/a"},
 		{Source: "/h/tmpx", Target: "/tmp/x"},
 	}}
-	p, err := PlanRole(testEnv(), r, registrySnapshot(2), testOptions())
+	p, err := Plan(testEnv(), r, registrySnapshot(2), testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k := p.Ops[0].Kind; k != OpSlave {
-		t.Errorf("first op is %s, want %s", k, OpSlave)
+	if k := p.Ops[0].Kind; k != mounts.OpSlave {
+		t.Errorf("first op is %s, want %s", k, mounts.OpSlave)
 	}
-	if k := p.Ops[len(p.Ops)-1].Kind; k != OpPivotRoot {
-		t.Errorf("last op is %s, want %s", k, OpPivotRoot)
+	if k := p.Ops[len(p.Ops)-1].Kind; k != mounts.OpPivotRoot {
+		t.Errorf("last op is %s, want %s", k, mounts.OpPivotRoot)
 	}
 	index := map[string]int{}
 	rootAt := -1
@@ -185,7 +186,7 @@ func TestPlanRoleOrder(t *testing.T) {
 				t.Errorf("op %d (%s) acts in the root before it is mounted", i, op.String())
 			}
 		}
-		if op.Kind == OpOverlay && op.Target == p.Root {
+		if op.Kind == mounts.OpOverlay && op.Target == p.Root {
 			rootAt = i
 		}
 	}
@@ -198,11 +199,11 @@ func TestPlanRoleOrder(t *testing.T) {
 
 func TestPlanRoleLayerOrder(t *testing.T) {
 	s := registrySnapshot(3)
-	p, err := PlanRole(testEnv(), &env.Role{Name: "r"}, s, testOptions())
+	p, err := Plan(testEnv(), &env.Role{Name: "r"}, s, testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
-	i := slices.IndexFunc(p.Ops, func(op Op) bool { return op.Kind == OpOverlay })
+	i := slices.IndexFunc(p.Ops, func(op mounts.Op) bool { return op.Kind == mounts.OpOverlay })
 	if i < 0 {
 		t.Fatal("no overlay op")
 	}
@@ -219,7 +220,7 @@ func TestPlanJSONRoundTrip(t *testing.T) {
 	r := &env.Role{Name: "test", Mounts: []env.Mount{{Source: "/h/a", Target: "/a", ReadOnly: true}}, Volumes: []env.Volume{{Name: "v", Target: "/v"}}}
 	o := testOptions()
 	o.ResolvConf = []byte("nameserver 192.0.2.1\n\xff binary survives\n")
-	p, err := PlanRole(testEnv(), r, registrySnapshot(4), o)
+	p, err := Plan(testEnv(), r, registrySnapshot(4), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +228,7 @@ func TestPlanJSONRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var back Plan
+	var back mounts.Plan
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}
@@ -270,9 +271,9 @@ func TestPlanRoleRefuses(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e, r, s, o := testEnv(), &env.Role{Name: "r"}, registrySnapshot(2), testOptions()
 			tt.change(e, r, s, &o)
-			p, err := PlanRole(e, r, s, o)
+			p, err := Plan(e, r, s, o)
 			if err == nil {
-				t.Fatalf("PlanRole succeeded:\n%s", p)
+				t.Fatalf("Plan succeeded:\n%s", p)
 			}
 			if !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "role r") {
 				t.Errorf("error %q does not name the role and contain %q", err, tt.want)

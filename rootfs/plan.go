@@ -1,4 +1,4 @@
-package mounts
+package rootfs
 
 import (
 	"errors"
@@ -10,17 +10,18 @@ import (
 
 	"github.com/nookenv/nook/env"
 	"github.com/nookenv/nook/layers"
+	"github.com/nookenv/nook/mounts"
 )
 
 // Options says where on the host a run keeps what it needs.
 type Options struct {
-	// Scratch is an existing, empty host directory. Apply mounts a private
+	// Scratch is an existing, empty host directory. The plan mounts a private
 	// tmpfs over it (inside the new mount namespace, so the host never sees
 	// it) to hold the throw-away upper dir, the overlay work dir, the new
 	// root's mount point and the generated /etc files.
 	Scratch string
 	// VolumesDir is the host directory of this project's named volumes
-	// (<store>/volumes/<project-id>); Apply creates a missing volume dir.
+	// (<store>/volumes/<project-id>); applying the plan creates a missing volume dir.
 	VolumesDir string
 	// ResolvConf is the content of the role's /etc/resolv.conf.
 	ResolvConf []byte
@@ -34,14 +35,14 @@ type Options struct {
 	// makes it exist in the root and keeps /etc read-only (under the
 	// single-id map everything in the root is yours, and the plan keeps
 	// nook's and the image's files in /etc from being changed by you).
-	User *User
+	User *mounts.User
 }
 
-// PlanRole computes the ops that build role r's root: the image's layers
+// Plan computes the ops that build role r's root: the image's layers
 // (or the host's directories) as the root, the project directory, mounts
 // and volumes, /proc, /dev, /tmp and the /etc files, then pivot_root. It is
 // pure: no system calls, no reading the disk.
-func PlanRole(e *env.Env, r *env.Role, s *layers.Snapshot, o Options) (*Plan, error) {
+func Plan(e *env.Env, r *env.Role, s *layers.Snapshot, o Options) (*mounts.Plan, error) {
 	if e == nil || r == nil || s == nil {
 		return nil, errors.New("planning mounts: missing env, role or snapshot")
 	}
@@ -49,11 +50,11 @@ func PlanRole(e *env.Env, r *env.Role, s *layers.Snapshot, o Options) (*Plan, er
 	if err != nil {
 		return nil, fmt.Errorf("planning the mounts of role %s: %w", r.Name, err)
 	}
-	b := &builder{scratch: o.Scratch, plan: &Plan{Root: filepath.Join(o.Scratch, "root")}}
+	b := &builder{scratch: o.Scratch, plan: &mounts.Plan{Root: filepath.Join(o.Scratch, "root")}}
 	b.scratchOps(o, s.Host)
 	binds = append(binds, b.etcFiles(binds, e.Hostname, e.RoleNames(), o.ResolvConf)...)
 	for _, v := range r.Volumes {
-		b.add(Op{Kind: OpMkdir, Target: filepath.Join(o.VolumesDir, v.Name), Mode: 0o755})
+		b.add(mounts.Op{Kind: mounts.OpMkdir, Target: filepath.Join(o.VolumesDir, v.Name), Mode: 0o755})
 	}
 	if s.Host {
 		b.hostRoot(s.HostEntries)
@@ -62,24 +63,24 @@ func PlanRole(e *env.Env, r *env.Role, s *layers.Snapshot, o Options) (*Plan, er
 	}
 	b.system()
 	// A parent before anything under it, the declared order otherwise.
-	slices.SortStableFunc(binds, func(x, y Op) int { return depth(x.Target) - depth(y.Target) })
+	slices.SortStableFunc(binds, func(x, y mounts.Op) int { return depth(x.Target) - depth(y.Target) })
 	b.add(binds...)
 	if wd := r.Workdir; wd != "" && !covered(wd, binds) {
-		b.add(Op{Kind: OpMkdir, Target: path.Clean(wd), InRoot: true, Mode: 0o755})
+		b.add(mounts.Op{Kind: mounts.OpMkdir, Target: path.Clean(wd), InRoot: true, Mode: 0o755})
 	}
 	if u := o.User; u != nil {
 		b.add(
-			Op{Kind: OpUser, Target: "/etc", InRoot: true, Source: filepath.Join(b.scratch, "etc"), User: u},
-			Op{Kind: OpReadOnly, Target: "/etc", InRoot: true},
+			mounts.Op{Kind: mounts.OpUser, Target: "/etc", InRoot: true, Source: filepath.Join(b.scratch, "etc"), User: u},
+			mounts.Op{Kind: mounts.OpReadOnly, Target: "/etc", InRoot: true},
 		)
 	}
-	b.add(Op{Kind: OpPivotRoot, Target: b.plan.Root})
+	b.add(mounts.Op{Kind: mounts.OpPivotRoot, Target: b.plan.Root})
 	return b.plan, nil
 }
 
-// checkRole refuses what Apply could not carry out safely and returns the
+// checkRole refuses what mounts.Plan.Apply could not carry out safely and returns the
 // role's binds: the project directory, then its mounts and volumes.
-func checkRole(e *env.Env, r *env.Role, s *layers.Snapshot, o Options) ([]Op, error) {
+func checkRole(e *env.Env, r *env.Role, s *layers.Snapshot, o Options) ([]mounts.Op, error) {
 	if err := hostPath("scratch directory", o.Scratch); err != nil {
 		return nil, err
 	}
@@ -119,7 +120,7 @@ func checkRole(e *env.Env, r *env.Role, s *layers.Snapshot, o Options) ([]Op, er
 		}
 	}
 
-	binds := []Op{{Kind: OpBind, Source: e.ProjectDir, Target: e.Workdir, InRoot: true}}
+	binds := []mounts.Op{{Kind: mounts.OpBind, Source: e.ProjectDir, Target: e.Workdir, InRoot: true}}
 	for _, m := range r.Mounts {
 		if err := hostPath("mount source", m.Source); err != nil {
 			return nil, err
@@ -153,8 +154,8 @@ func checkRole(e *env.Env, r *env.Role, s *layers.Snapshot, o Options) ([]Op, er
 }
 
 // bindOp is a recursive bind of the host path src at target in the new root.
-func bindOp(src, target string, readOnly bool) Op {
-	op := Op{Kind: OpBind, Source: src, Target: target, InRoot: true}
+func bindOp(src, target string, readOnly bool) mounts.Op {
+	op := mounts.Op{Kind: mounts.OpBind, Source: src, Target: target, InRoot: true}
 	if readOnly {
 		op.Flags = []string{"ro"}
 	}
@@ -180,7 +181,7 @@ func depth(p string) int {
 }
 
 // covered reports whether p lies at or under one of the binds' targets.
-func covered(p string, binds []Op) bool {
+func covered(p string, binds []mounts.Op) bool {
 	p = path.Clean(p)
 	for _, b := range binds {
 		if p == b.Target || strings.HasPrefix(p, b.Target+"/") {
@@ -193,10 +194,10 @@ func covered(p string, binds []Op) bool {
 // builder accumulates a plan's ops.
 type builder struct {
 	scratch string
-	plan    *Plan
+	plan    *mounts.Plan
 }
 
-func (b *builder) add(ops ...Op) {
+func (b *builder) add(ops ...mounts.Op) {
 	b.plan.Ops = append(b.plan.Ops, ops...)
 }
 
@@ -206,16 +207,16 @@ func (b *builder) add(ops ...Op) {
 // host's) and the new root's mount point.
 func (b *builder) scratchOps(o Options, host bool) {
 	b.add(
-		Op{Kind: OpSlave, Target: "/"},
-		Op{Kind: OpMount, Target: b.scratch, FSType: "tmpfs", Source: "nook", Options: []string{"mode=0700"}, Flags: []string{"nosuid", "nodev"}},
+		mounts.Op{Kind: mounts.OpSlave, Target: "/"},
+		mounts.Op{Kind: mounts.OpMount, Target: b.scratch, FSType: "tmpfs", Source: "nook", Options: []string{"mode=0700"}, Flags: []string{"nosuid", "nodev"}},
 	)
 	if o.Upper == "" && !host {
 		b.add(
-			Op{Kind: OpMkdir, Target: filepath.Join(b.scratch, "upper"), Mode: 0o755},
-			Op{Kind: OpMkdir, Target: filepath.Join(b.scratch, "work"), Mode: 0o700},
+			mounts.Op{Kind: mounts.OpMkdir, Target: filepath.Join(b.scratch, "upper"), Mode: 0o755},
+			mounts.Op{Kind: mounts.OpMkdir, Target: filepath.Join(b.scratch, "work"), Mode: 0o700},
 		)
 	}
-	b.add(Op{Kind: OpMkdir, Target: b.plan.Root, Mode: 0o755})
+	b.add(mounts.Op{Kind: mounts.OpMkdir, Target: b.plan.Root, Mode: 0o755})
 }
 
 // overlayRoot stacks the layers at the new root. Lowers is bottom first;
@@ -227,8 +228,8 @@ func (b *builder) overlayRoot(lowers []string, o Options) {
 	}
 	top := slices.Clone(lowers)
 	slices.Reverse(top)
-	b.add(Op{
-		Kind:    OpOverlay,
+	b.add(mounts.Op{
+		Kind:    mounts.OpOverlay,
 		Target:  b.plan.Root,
 		Source:  "nook",
 		Lowers:  top,
@@ -243,7 +244,7 @@ func (b *builder) overlayRoot(lowers []string, o Options) {
 // the host's top-level directories and a copy of each top-level symlink,
 // so new top-level directories (the workdir) can still be made in it.
 func (b *builder) hostRoot(entries []layers.HostEntry) {
-	b.add(Op{Kind: OpMount, Target: b.plan.Root, FSType: "tmpfs", Source: "nook", Options: []string{"mode=0755"}, Flags: []string{"nosuid", "nodev"}})
+	b.add(mounts.Op{Kind: mounts.OpMount, Target: b.plan.Root, FSType: "tmpfs", Source: "nook", Options: []string{"mode=0755"}, Flags: []string{"nosuid", "nodev"}})
 	for _, h := range entries {
 		switch {
 		case provided[h.Name]:
@@ -251,9 +252,9 @@ func (b *builder) hostRoot(entries []layers.HostEntry) {
 			// root's home: the host's is root's alone, unreadable for you
 			// (bash would complain about its .bashrc at every start), so
 			// the role gets an empty, throw-away one.
-			b.add(Op{Kind: OpMkdir, Target: "/root", InRoot: true, Mode: 0o700})
+			b.add(mounts.Op{Kind: mounts.OpMkdir, Target: "/root", InRoot: true, Mode: 0o700})
 		case h.Symlink != "":
-			b.add(Op{Kind: OpSymlink, Target: "/" + h.Name, InRoot: true, Link: h.Symlink})
+			b.add(mounts.Op{Kind: mounts.OpSymlink, Target: "/" + h.Name, InRoot: true, Link: h.Symlink})
 		case h.Dir:
 			b.add(bindOp("/"+h.Name, "/"+h.Name, true))
 		}
