@@ -6,6 +6,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -20,6 +21,7 @@ const module = "github.com/nookenv/nook/"
 // here: that is the moment to decide where it stands.
 var allowed = map[string][]string{
 	"cmd/nook":           nil, // the CLI wires every stage
+	"cmd/nook-init":      {"rootless"},
 	"env":                {"templates", "internal/safefile"},
 	"layers":             {"internal/safefile"},
 	"mounts":             {}, // nook-init links it: nothing of ours
@@ -90,4 +92,53 @@ func TestImportDirection(t *testing.T) {
 			}
 		}
 	}
+}
+
+// initLinks are the only packages outside the standard library that
+// nook-init may link: it starts at every nook run, and each package linked
+// adds its initialisers and its size to that start. Nothing that pulls,
+// parses nook.toml, builds or exports belongs in it.
+var initLinks = []string{
+	module + "cmd/nook-init",
+	module + "rootless",
+	module + "mounts",
+	module + "cgroups",
+	module + "internal/safefile",
+	"golang.org/x/sys/unix",
+	"golang.org/x/term",
+	"github.com/rootless-containers/rootlesskit/v2/pkg/", // the port driver, for the pod
+	"github.com/containernetworking/plugins/pkg/ns",
+}
+
+// initRefuses are standard packages nook-init must not link either: the
+// HTTP and TLS stack, regular expressions, compression.
+var initRefuses = []string{"net/http", "crypto/tls", "crypto/x509", "regexp", "compress/"}
+
+func TestInitLinksLittle(t *testing.T) {
+	deps := goListDeps(t, "./cmd/nook-init")
+	if !slices.Contains(deps, module+"rootless") {
+		t.Fatalf("go list -deps ./cmd/nook-init does not list rootless: %v", deps)
+	}
+	for _, p := range deps {
+		std := !strings.Contains(strings.Split(p, "/")[0], ".")
+		known := slices.ContainsFunc(initLinks, func(ok string) bool { return p == ok || strings.HasSuffix(ok, "/") && strings.HasPrefix(p, ok) })
+		refused := slices.ContainsFunc(initRefuses, func(no string) bool { return p == no || strings.HasPrefix(p, strings.TrimSuffix(no, "/")+"/") })
+		if (!std && !known) || (std && refused) {
+			t.Errorf("nook-init links %s: keep it out of rootless and mounts (or out of the code they import)", p)
+		}
+	}
+}
+
+// goListDeps lists the packages pkg links, itself included.
+func goListDeps(t *testing.T, pkg string) []string {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command is needed to list dependencies: %v", err)
+	}
+	out, err := exec.Command(goTool, "list", "-deps", "-f", "{{.ImportPath}}", pkg).Output()
+	if err != nil {
+		t.Fatalf("go list -deps %s: %v", pkg, err)
+	}
+	return strings.Fields(string(out))
 }

@@ -8,7 +8,8 @@
 # mmdebstrap) from the repository root:   bash bench/build.sh [COLD_RUNS] [NOOP_RUNS]
 # Needs: hyperfine, podman, runc, mmdebstrap (Debian packages) and Debian's
 # mirror. NOOK_BIN and REGISTRY_BIN may name prebuilt binaries of ./cmd/nook
-# and of ./bench/registry (for a user whose Go cannot build the module).
+# (with ./cmd/nook-init beside it) and of ./bench/registry (for a user whose
+# Go cannot build the module).
 set -euo pipefail
 cold_runs=${1:-5}
 noop_runs=${2:-30}
@@ -26,7 +27,7 @@ trap cleanup EXIT
 nook=${NOOK_BIN:-}
 registry=${REGISTRY_BIN:-}
 if [ -z "$nook" ]; then
-	CGO_ENABLED=0 go build -o "$work/nook" ./cmd/nook
+	CGO_ENABLED=0 go build -o "$work/" ./cmd/... # nook and nook-init, side by side
 	nook=$work/nook
 fi
 if [ -z "$registry" ]; then

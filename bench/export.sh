@@ -22,7 +22,7 @@ trap cleanup EXIT
 nook=${NOOK_BIN:-}
 registry=${REGISTRY_BIN:-}
 if [ -z "$nook" ]; then
-	CGO_ENABLED=0 go build -o "$work/nook" ./cmd/nook
+	CGO_ENABLED=0 go build -o "$work/" ./cmd/... # nook and nook-init, side by side
 	nook=$work/nook
 fi
 if [ -z "$registry" ]; then

@@ -26,7 +26,7 @@ trap cleanup EXIT
 
 nook=${NOOK:-}
 if [ -z "$nook" ]; then
-	CGO_ENABLED=0 go build -o "$work/nook" ./cmd/nook
+	CGO_ENABLED=0 go build -o "$work/" ./cmd/... # nook and nook-init, side by side
 	nook=$work/nook
 fi
 rootlesskit=${ROOTLESSKIT:-}

@@ -7,7 +7,7 @@ set -euo pipefail
 runs=${1:-200}
 work=$(mktemp -d /tmp/nook-bench.XXXXXX)
 trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
-CGO_ENABLED=0 go build -o "$work/nook" ./cmd/nook
+CGO_ENABLED=0 go build -o "$work/" ./cmd/... # nook and nook-init, side by side
 go run ./bench/mkimage "$work"
 mkdir "$work/project"
 cat >"$work/project/nook.toml" <<TOML

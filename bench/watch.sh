@@ -11,7 +11,7 @@ work=$(mktemp -d /tmp/nook-watch-bench.XXXXXX)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-CGO_ENABLED=0 go build -o "$work/nook" ./cmd/nook
+CGO_ENABLED=0 go build -o "$work/" ./cmd/... # nook and nook-init, side by side
 export NOOK_HOME=$work/store
 
 # measure NAME HITS: edit $work/p/src/f.txt N times, one at a time, and report

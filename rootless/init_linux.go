@@ -20,18 +20,19 @@ import (
 // initName is the init's process name, NUL-terminated for prctl.
 var initName = []byte("nook-init\x00")
 
-// Init is the body of the re-executed "nook-init" process; main calls it
-// first thing when filepath.Base(os.Args[0]) == "nook-init". It runs as
-// pid 1 of the role's namespaces: it reads the Spec, sets the hostname,
-// brings up loopback, applies the mount plan, starts the command, then
-// forwards signals to it and reaps every child until it exits, and exits
-// with its status. It never returns.
+// Init is the body of nook-init (cmd/nook-init) as a role's init; its main
+// calls it first thing when filepath.Base(os.Args[0]) == InitName. It runs
+// as pid 1 of the role's namespaces: it checks that it is from nook's
+// build (argv[1]), reads the Spec, sets the hostname, brings up loopback,
+// applies the mount plan, starts the command, then forwards signals to it
+// and reaps every child until it exits, and exits with its status. It
+// never returns.
 //
 // Under the full id map (Spec.IDMap), Init first waits for its map and
 // re-executes itself to gain its capabilities (see AwaitIDMap).
 func Init() {
 	AwaitIDMap()
-	// Show as nook-init in ps, not as "exe" (we were started as /proc/self/exe).
+	// Show as nook-init in ps, not as "exe" (a pod starts it as /proc/self/exe).
 	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&initName[0])), 0, 0, 0)
 	// First, so that a signal forwarded early is held, not fatal.
 	sigs := make(chan os.Signal, 16)
@@ -40,7 +41,11 @@ func Init() {
 	syscall.CloseOnExec(statusFd)
 	status := os.NewFile(statusFd, "nook-init status")
 
-	c, err := prepare()
+	err := checkBuild()
+	var c *command
+	if err == nil {
+		c, err = prepare()
+	}
 	if err == nil {
 		err = c.start()
 	}

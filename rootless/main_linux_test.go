@@ -15,10 +15,12 @@ import (
 const parentEnv = "NOOK_ROOTLESS_TEST_PARENT"
 
 func TestMain(m *testing.M) {
+	// The test binary is nook-init too, as cmd/nook-init's main routes it.
+	initBinary = func() (string, error) { return "/proc/self/exe", nil }
 	switch filepath.Base(os.Args[0]) {
-	case "nook-init":
+	case InitName:
 		Init()
-	case "nook-pod":
+	case PodName:
 		PodMain()
 	case RemoveName:
 		RemoveMain()

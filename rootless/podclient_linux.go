@@ -96,6 +96,10 @@ func lockPod(dir string) (unlock func(), err error) {
 // session, no terminal, stderr to pod.log), in a user namespace of its own
 // like Run's, and waits until it listens.
 func startPod(o PodOptions) error {
+	path, err := initBinary()
+	if err != nil {
+		return err
+	}
 	opts, err := json.Marshal(o)
 	if err != nil {
 		return fmt.Errorf("encoding the pod's options: %w", err)
@@ -118,8 +122,8 @@ func startPod(o PodOptions) error {
 	}
 	defer readyR.Close()
 	cmd := &exec.Cmd{
-		Path:       "/proc/self/exe",
-		Args:       []string{"nook-pod"},
+		Path:       path,
+		Args:       initArgs(PodName),
 		Env:        os.Environ(), // PATH, to find slirp4netns
 		Dir:        "/",
 		Stdout:     log,

@@ -25,9 +25,10 @@ import (
 // podProcName is the pod's process name, NUL-terminated for prctl.
 var podProcName = []byte("nook-pod\x00")
 
-// PodMain is the body of the re-executed "nook-pod" process; main calls it
-// first thing when filepath.Base(os.Args[0]) == "nook-pod". JoinPod starts
-// it in a user namespace of its own, in its own session. It makes the
+// PodMain is the body of nook-init (cmd/nook-init) as a project's pod; its
+// main calls it first thing when filepath.Base(os.Args[0]) == PodName.
+// JoinPod starts it in a user namespace of its own, in its own session,
+// with nook's build id as argv[1], which it checks as Init does. It makes the
 // pod's network, listens on the pod's socket, starts roles on request and
 // exits once no role runs and no client is connected. It never returns.
 func PodMain() {
@@ -42,8 +43,15 @@ func PodMain() {
 	syscall.CloseOnExec(podReadyFd)
 	closeInherited()
 	ready := os.NewFile(podReadyFd, "nook-pod ready")
+	// The pod is nook-init: its roles' inits are its own binary, even if
+	// nook-init is replaced on disk while the pod runs.
+	initBinary = func() (string, error) { return "/proc/self/exe", nil }
 
-	s, err := newPodServer()
+	err := checkBuild()
+	var s *podServer
+	if err == nil {
+		s, err = newPodServer()
+	}
 	if err != nil {
 		m := failure(err)
 		b, _ := json.Marshal(m)

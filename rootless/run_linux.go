@@ -131,6 +131,10 @@ func (l *localInit) Kill() error                { return l.cmd.Process.Kill() }
 // dies with the calling thread (Pdeathsig): the caller keeps its goroutine
 // locked to its thread until the init has ended.
 func startInit(spec *Spec, stdio Stdio, o initOptions) (*localInit, error) {
+	path, err := initBinary()
+	if err != nil {
+		return nil, err
+	}
 	payload, err := json.Marshal(spec)
 	if err != nil {
 		return nil, fmt.Errorf("encoding the role's spec for nook-init: %w", err)
@@ -158,8 +162,8 @@ func startInit(spec *Spec, stdio Stdio, o initOptions) (*localInit, error) {
 		attr.GidMappingsEnableSetgroups = false
 	}
 	cmd := &exec.Cmd{
-		Path:        "/proc/self/exe",
-		Args:        []string{"nook-init"},
+		Path:        path,
+		Args:        initArgs(InitName),
 		Env:         []string{},
 		Stdin:       stdio.In,
 		Stdout:      stdio.Out,

@@ -86,8 +86,8 @@ func TestInitIsPid1(t *testing.T) {
 		if pid == "1" || pid == "" {
 			t.Errorf("the command's pid is %q, want a pid other than 1", pid)
 		}
-		if cmdline != "nook-init" {
-			t.Errorf("pid 1 runs %q, want nook-init", cmdline)
+		if want := InitName + " " + buildID(); cmdline != want {
+			t.Errorf("pid 1 runs %q, want %q", cmdline, want)
 		}
 	})
 }

@@ -9,13 +9,17 @@ import (
 	"syscall"
 )
 
-// startNamespaced starts cmd, a re-execution of nook in new namespaces.
-// When they include a user namespace, a refusal that looks like the
-// kernel's is a usernsError, with its hint.
+// startNamespaced starts cmd, nook-init or a re-execution of nook, in new
+// namespaces. A nook-init that is missing or cannot be executed is said to
+// be; when the namespaces include a user namespace, a refusal that looks
+// like the kernel's is a usernsError, with its hint.
 func startNamespaced(cmd *exec.Cmd) error {
 	err := cmd.Start()
 	if err == nil {
 		return nil
+	}
+	if ierr := initStartError(cmd.Path, err); ierr != nil {
+		return ierr
 	}
 	if cmd.SysProcAttr.Cloneflags&syscall.CLONE_NEWUSER != 0 {
 		if uerr := newUsernsError(err); uerr != nil {

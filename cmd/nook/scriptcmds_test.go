@@ -152,6 +152,22 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 			}
 		}
 	},
+	// lonenook DIR: put nook in DIR alone, without the nook-init that
+	// testscript puts beside it on $PATH.
+	"lonenook": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 1 {
+			ts.Fatalf("usage: lonenook DIR")
+		}
+		exe, err := os.Executable()
+		ts.Check(err)
+		dir := ts.MkAbs(args[0])
+		ts.Check(os.MkdirAll(dir, 0o755))
+		if err := os.Link(exe, filepath.Join(dir, "nook")); err != nil {
+			b, err := os.ReadFile(exe)
+			ts.Check(err)
+			ts.Check(os.WriteFile(filepath.Join(dir, "nook"), b, 0o755))
+		}
+	},
 	// emptydir DIR: DIR exists and holds nothing.
 	"emptydir": func(ts *testscript.TestScript, neg bool, args []string) {
 		if len(args) != 1 {

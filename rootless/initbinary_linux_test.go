@@ -1,0 +1,127 @@
+package rootless
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// withInit makes nook-init path (instead of the test binary) for the test.
+func withInit(t *testing.T, path string) {
+	t.Helper()
+	saved := initBinary
+	initBinary = func() (string, error) { return path, nil }
+	t.Cleanup(func() { initBinary = saved })
+}
+
+// wantInitError checks that err is a StartError with status 125 whose
+// message holds msg and whose hint says how to install nook-init.
+func wantInitError(t *testing.T, code int, err error, msg string) {
+	t.Helper()
+	var se *StartError
+	if !errors.As(err, &se) {
+		t.Fatalf("status %d, error %v (%T), want a StartError", code, err, err)
+	}
+	if code != 125 || se.ExitCode() != 125 {
+		t.Errorf("status %d, exit code %d, want 125", code, se.ExitCode())
+	}
+	if !strings.Contains(se.Error(), msg) {
+		t.Errorf("error %q does not say %q", se.Error(), msg)
+	}
+	if !strings.Contains(se.Hint(), "go install github.com/nookenv/nook/cmd/...") {
+		t.Errorf("hint %q does not say how to install nook-init", se.Hint())
+	}
+}
+
+func hostTrue() *Spec {
+	return &Spec{Process: Process{Args: []string{"true"}, Env: []string{"PATH=/usr/bin:/bin"}, Cwd: "/"}}
+}
+
+func TestRunWithoutInit(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), InitName)
+	withInit(t, missing)
+	code, _, err := run(t, hostTrue())
+	wantInitError(t, code, err, missing+" is missing")
+}
+
+func TestRunInitNotExecutable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), InitName)
+	if err := os.WriteFile(path, []byte("#!/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	withInit(t, path)
+	code, _, err := run(t, hostTrue())
+	wantInitError(t, code, err, path+" is not an executable file")
+}
+
+// TestRunInitOfAnotherBuild starts the test binary as nook-init while this
+// process claims another build: the init refuses to run the role.
+func TestRunInitOfAnotherBuild(t *testing.T) {
+	saved := buildID
+	buildID = func() string { return "v0.0.1/go1.0/x" }
+	t.Cleanup(func() { buildID = saved })
+	code, out, err := run(t, hostTrue())
+	wantInitError(t, code, err, "is not from nook's build: it is "+saved()+", nook is v0.0.1/go1.0/x")
+	if out != "" {
+		t.Errorf("the role ran: output %q", out)
+	}
+}
+
+func TestJoinPodWithoutInit(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), InitName)
+	withInit(t, missing)
+	_, err := JoinPod(PodOptions{Dir: filepath.Join(t.TempDir(), "p"), Project: "test-id", Name: "test"})
+	wantInitError(t, 125, err, missing+" is missing")
+}
+
+// TestPodOfAnotherBuild starts the test binary as the pod while this
+// process claims another build: the pod refuses to start.
+func TestPodOfAnotherBuild(t *testing.T) {
+	saved := buildID
+	buildID = func() string { return "v0.0.1/go1.0/x" }
+	t.Cleanup(func() { buildID = saved })
+	_, err := JoinPod(PodOptions{Dir: filepath.Join(t.TempDir(), "p"), Project: "test-id", Name: "test"})
+	wantInitError(t, 125, err, "is not from nook's build")
+}
+
+// TestBuildIDDigestsTheProtocol checks that the build id changes with the
+// shape of the messages, which two development builds without version
+// information differ in.
+func TestBuildIDDigestsTheProtocol(t *testing.T) {
+	shape := func(v any) string {
+		var sb strings.Builder
+		writeShape(&sb, reflect.TypeOf(v), map[reflect.Type]bool{})
+		return sb.String()
+	}
+	x := shape(struct {
+		A []*struct{ B string }
+	}{})
+	for _, other := range []any{
+		struct {
+			A []*struct{ C string }
+		}{},
+		struct {
+			A []*struct{ B int }
+		}{},
+		struct {
+			A []*struct {
+				B string `json:"b"`
+			}
+		}{},
+		struct {
+			A []struct{ B string }
+		}{},
+	} {
+		if y := shape(other); x == y {
+			t.Errorf("%T and %T have the same shape %q", struct {
+				A []*struct{ B string }
+			}{}, other, x)
+		}
+	}
+	if id := buildID(); !strings.HasSuffix(id, "/"+protocolDigest()) {
+		t.Errorf("build id %q does not end in the protocol's digest %s", id, protocolDigest())
+	}
+}
