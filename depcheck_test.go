@@ -22,11 +22,12 @@ const module = "github.com/nookenv/nook/"
 var allowed = map[string][]string{
 	"cmd/nook":           nil, // the CLI wires every stage
 	"cmd/nook-init":      {"rootless"},
+	"cmd/nook-manifests": {"export/manifests"},
 	"env":                {"templates", "internal/safefile"},
 	"layers":             {"internal/safefile"},
 	"mounts":             {}, // nook-init links it: nothing of ours
 	"rootfs":             {"env", "layers", "mounts"},
-	"rootless":           {"mounts", "cgroups", "internal/safefile"},
+	"rootless":           {"mounts", "cgroups", "internal/safefile", "internal/companion"},
 	"doctor":             {"env", "layers", "build", "rootless", "cgroups", "watch"},
 	"cgroups":            {},
 	"templates":          {},
@@ -38,8 +39,11 @@ var allowed = map[string][]string{
 	"build":              {"env", "layers", "mounts", "rootfs", "rootless"},
 	"runstate":           {"internal/safefile"},
 	"project":            {"env", "layers", "build", "mounts", "rootfs", "rootless", "runstate", "supervise", "watch", "cgroups", "internal/safefile"},
-	"export":             {"env", "layers", "project", "rootless", "watch"},
+	"export":             {"env", "layers", "project", "rootless", "watch", "export/workload", "internal/companion"},
+	"export/workload":    {"env", "internal/companion"},
+	"export/manifests":   {"env", "rootless", "export/workload", "internal/companion"},
 	"internal/safefile":  {},
+	"internal/companion": {},
 	"internal/testpeer":  {"rootless"},
 }
 
@@ -104,6 +108,7 @@ var initLinks = []string{
 	module + "mounts",
 	module + "cgroups",
 	module + "internal/safefile",
+	module + "internal/companion",
 	"golang.org/x/sys/unix",
 	"golang.org/x/term",
 	"github.com/rootless-containers/rootlesskit/v2/pkg/", // the port driver, for the pod
@@ -141,4 +146,21 @@ func goListDeps(t *testing.T, pkg string) []string {
 		t.Fatalf("go list -deps %s: %v", pkg, err)
 	}
 	return strings.Fields(string(out))
+}
+
+// nookRefuses are the libraries nook's own binary must not link: those of
+// the manifests, which nook-manifests links instead (their initialisers
+// compile regular expressions and build tables at every start).
+var nookRefuses = []string{"k8s.io/", "sigs.k8s.io/", "github.com/compose-spec/", "github.com/distribution/reference", "github.com/json-iterator/"}
+
+func TestNookLinksNoManifestLibraries(t *testing.T) {
+	deps := goListDeps(t, "./cmd/nook")
+	if !slices.Contains(deps, module+"export") {
+		t.Fatalf("go list -deps ./cmd/nook does not list export: %v", deps)
+	}
+	for _, p := range deps {
+		if slices.ContainsFunc(nookRefuses, func(no string) bool { return strings.HasPrefix(p, no) }) {
+			t.Errorf("nook links %s: the manifests' libraries belong in nook-manifests (package manifests) alone", p)
+		}
+	}
 }

@@ -3,14 +3,13 @@ package export
 import (
 	"fmt"
 	"os"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/nookenv/nook/env"
+	"github.com/nookenv/nook/export/workload"
 	"github.com/nookenv/nook/layers"
 	"github.com/nookenv/nook/rootless"
 )
@@ -53,12 +52,12 @@ func imageConfig(e *env.Env, role *env.Role, snap *layers.Snapshot, created time
 		return v1.ConfigFile{}, err
 	}
 	c := v1.Config{
-		Env:        configEnv(snap.Config.Env, role),
+		Env:        workload.ConfigEnv(snap.Config.Env, role),
 		WorkingDir: role.Workdir,
 		Labels:     annotations,
 	}
 	if len(role.Command) > 0 {
-		c.Cmd = commandLine(role)
+		c.Cmd = workload.CommandLine(role)
 		c.Entrypoint = nil
 	} else {
 		c.Entrypoint, c.Cmd = snap.Config.Entrypoint, snap.Config.Cmd
@@ -86,22 +85,6 @@ func imageConfig(e *env.Env, role *env.Role, snap *layers.Snapshot, created time
 // platformOf is the platform of a snapshot's image: the host's, which
 // nook builds for.
 func platformOf(*layers.Snapshot) string { return layers.HostPlatform() }
-
-// configEnv is role's environment as nook gives it (env.ProcessEnv)
-// without HOSTNAME.
-func configEnv(image []string, role *env.Role) []string {
-	out := env.ProcessEnv(image, "", nil, role.Vars)
-	return slices.DeleteFunc(out, func(kv string) bool { return strings.HasPrefix(kv, "HOSTNAME=") })
-}
-
-// commandLine is role's argv: a string command runs under /bin/sh -c with
-// the role's name as $0, as nook runs it.
-func commandLine(r *env.Role) []string {
-	if r.Shell {
-		return []string{"/bin/sh", "-c", r.Command[0], r.Name}
-	}
-	return slices.Clone(r.Command)
-}
 
 // annotationsFor are the OCI annotations of the image: its creation time,
 // the project's title, its git revision and origin when it has them, and

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/nookenv/nook/env"
+	"github.com/nookenv/nook/export/workload"
 	"github.com/nookenv/nook/layers"
 	"github.com/nookenv/nook/project"
 )
@@ -90,7 +91,7 @@ func Export(ctx context.Context, p *project.Project, o Options) (*Result, error)
 		w.Up = up
 	}
 	for _, n := range e.RoleNames() {
-		if !slices.Contains(w.Up, n) && !longRunning(e.Roles[n]) {
+		if !slices.Contains(w.Up, n) && !workload.LongRunning(e.Roles[n]) {
 			w.Jobs = append(w.Jobs, n)
 		}
 	}
@@ -122,7 +123,7 @@ func Export(ctx context.Context, p *project.Project, o Options) (*Result, error)
 		if i > 0 {
 			cmdRole = e.Roles[members[k][0]]
 			for _, n := range members[k] {
-				if longRunning(e.Roles[n]) {
+				if workload.LongRunning(e.Roles[n]) {
 					cmdRole = e.Roles[n]
 					break
 				}
@@ -298,7 +299,7 @@ func (x *exporter) imageName(img *Image, key string, first bool) (name.Tag, erro
 		if img.rawConfig != nil {
 			id = img.ConfigDigest().Hex[:12]
 		}
-		s = "nook.local/" + dnsLabel(x.p.Env.Project) + ":" + id
+		s = "nook.local/" + workload.DNSLabel(x.p.Env.Project) + ":" + id
 	}
 	var opts []name.Option
 	if x.o.Push != "" {
@@ -323,7 +324,7 @@ func (x *exporter) imageName(img *Image, key string, first bool) (name.Tag, erro
 // otherEnvironmentName is the name of the image of the environment key
 // when t names the exported role's: "-KEY" after t's repository, same tag.
 func otherEnvironmentName(t name.Tag, key string, opts ...name.Option) (name.Tag, error) {
-	return name.NewTag(t.Context().Name()+"-"+dnsLabel(key)+":"+t.TagStr(), opts...)
+	return name.NewTag(t.Context().Name()+"-"+workload.DNSLabel(key)+":"+t.TagStr(), opts...)
 }
 
 // exportedRole is the role named, else the first long-running role, else
@@ -334,7 +335,7 @@ func exportedRole(p *project.Project, n string) (*env.Role, error) {
 		return p.Role(n)
 	}
 	for _, n := range e.RoleNames() {
-		if longRunning(e.Roles[n]) {
+		if workload.LongRunning(e.Roles[n]) {
 			return e.Roles[n], nil
 		}
 	}

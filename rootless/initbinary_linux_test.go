@@ -4,7 +4,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 )
@@ -17,22 +16,23 @@ func withInit(t *testing.T, path string) {
 	t.Cleanup(func() { initBinary = saved })
 }
 
-// wantInitError checks that err is a StartError with status 125 whose
-// message holds msg and whose hint says how to install nook-init.
+// wantInitError checks that err is nook's own (status 125), that its
+// message holds msg and its hint says how to install nook-init.
 func wantInitError(t *testing.T, code int, err error, msg string) {
 	t.Helper()
-	var se *StartError
-	if !errors.As(err, &se) {
-		t.Fatalf("status %d, error %v (%T), want a StartError", code, err, err)
+	var hinter interface{ Hint() string }
+	if !errors.As(err, &hinter) {
+		t.Fatalf("status %d, error %v (%T), want one with a hint", code, err, err)
 	}
-	if code != 125 || se.ExitCode() != 125 {
-		t.Errorf("status %d, exit code %d, want 125", code, se.ExitCode())
+	var coder interface{ ExitCode() int }
+	if code != 125 || errors.As(err, &coder) && coder.ExitCode() != 125 {
+		t.Errorf("status %d, error %v, want 125", code, err)
 	}
-	if !strings.Contains(se.Error(), msg) {
-		t.Errorf("error %q does not say %q", se.Error(), msg)
+	if !strings.Contains(err.Error(), msg) {
+		t.Errorf("error %q does not say %q", err, msg)
 	}
-	if !strings.Contains(se.Hint(), "go install github.com/nookenv/nook/cmd/...") {
-		t.Errorf("hint %q does not say how to install nook-init", se.Hint())
+	if !strings.Contains(hinter.Hint(), "go install github.com/nookenv/nook/cmd/...") {
+		t.Errorf("hint %q does not say how to install nook-init", hinter.Hint())
 	}
 }
 
@@ -85,43 +85,4 @@ func TestPodOfAnotherBuild(t *testing.T) {
 	t.Cleanup(func() { buildID = saved })
 	_, err := JoinPod(PodOptions{Dir: filepath.Join(t.TempDir(), "p"), Project: "test-id", Name: "test"})
 	wantInitError(t, 125, err, "is not from nook's build")
-}
-
-// TestBuildIDDigestsTheProtocol checks that the build id changes with the
-// shape of the messages, which two development builds without version
-// information differ in.
-func TestBuildIDDigestsTheProtocol(t *testing.T) {
-	shape := func(v any) string {
-		var sb strings.Builder
-		writeShape(&sb, reflect.TypeOf(v), map[reflect.Type]bool{})
-		return sb.String()
-	}
-	x := shape(struct {
-		A []*struct{ B string }
-	}{})
-	for _, other := range []any{
-		struct {
-			A []*struct{ C string }
-		}{},
-		struct {
-			A []*struct{ B int }
-		}{},
-		struct {
-			A []*struct {
-				B string `json:"b"`
-			}
-		}{},
-		struct {
-			A []struct{ B string }
-		}{},
-	} {
-		if y := shape(other); x == y {
-			t.Errorf("%T and %T have the same shape %q", struct {
-				A []*struct{ B string }
-			}{}, other, x)
-		}
-	}
-	if id := buildID(); !strings.HasSuffix(id, "/"+protocolDigest()) {
-		t.Errorf("build id %q does not end in the protocol's digest %s", id, protocolDigest())
-	}
 }

@@ -13,19 +13,22 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/nookenv/nook/export"
+	"github.com/nookenv/nook/export/manifests"
+	"github.com/nookenv/nook/export/workload"
 	"github.com/nookenv/nook/internal/testimage"
 	"github.com/nookenv/nook/rootless"
 )
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"nook":              func() { os.Exit(Main()) },
-		"nook-init":         rootless.Init,
-		"nook-pod":          rootless.PodMain,
-		rootless.RemoveName: rootless.RemoveMain,
-		rootless.TrialName:  rootless.TrialMain,
-		export.LayerTarName: export.LayerTarMain,
-		"udpecho":           udpEchoMain,
+		"nook":                 func() { os.Exit(Main()) },
+		rootless.InitName:      rootless.Init,
+		rootless.PodName:       rootless.PodMain,
+		workload.ManifestsName: manifests.Main,
+		rootless.RemoveName:    rootless.RemoveMain,
+		rootless.TrialName:     rootless.TrialMain,
+		export.LayerTarName:    export.LayerTarMain,
+		"udpecho":              udpEchoMain,
 	})
 }
 

@@ -1,4 +1,4 @@
-package export
+package manifests
 
 import (
 	"bytes"
@@ -16,12 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/nookenv/nook/env"
-)
-
-// Kinds of workload --k8s-kind takes.
-const (
-	KindPod        = "pod"
-	KindDeployment = "deployment"
+	"github.com/nookenv/nook/export/workload"
 )
 
 // volumeSize is what a PersistentVolumeClaim of a named volume asks for:
@@ -40,7 +35,7 @@ const volumeSize = "1Gi"
 // starts what the role depends on first, as `nook run ROLE` does. It
 // returns the YAML and what did not carry over.
 func Kubernetes(w *Workload, kind string) ([]byte, []string, error) {
-	k := kubeMapper{w: w, app: dnsLabel(w.Env.Project)}
+	k := kubeMapper{w: w, app: workload.DNSLabel(w.Env.Project)}
 	var docs []any
 	for _, v := range k.volumeNames(append(append([]string{}, w.Up...), w.Jobs...)) {
 		docs = append(docs, k.claim(v))
@@ -50,11 +45,11 @@ func Kubernetes(w *Workload, kind string) ([]byte, []string, error) {
 		labels := map[string]string{"app.kubernetes.io/name": k.app}
 		meta := metav1.ObjectMeta{Name: k.app, Labels: labels}
 		switch kind {
-		case KindPod, "":
+		case workload.KindPod, "":
 			docs = append(docs, &corev1.Pod{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"}, ObjectMeta: meta, Spec: spec})
-		case KindDeployment:
+		case workload.KindDeployment:
 			if spec.RestartPolicy != corev1.RestartPolicyAlways {
-				k.warn(fmt.Sprintf("a Deployment always restarts its pod: restart = %q does not carry over", w.role(lastLong(w)).Restart))
+				k.warn(fmt.Sprintf("a Deployment always restarts its pod: restart = %q does not carry over", w.Role(lastLong(w)).Restart))
 			}
 			spec.RestartPolicy = corev1.RestartPolicyAlways
 			one := int32(1)
@@ -70,7 +65,7 @@ func Kubernetes(w *Workload, kind string) ([]byte, []string, error) {
 				},
 			})
 		default:
-			return nil, nil, fmt.Errorf("--k8s-kind %q: want %s or %s", kind, KindPod, KindDeployment)
+			return nil, nil, fmt.Errorf("--k8s-kind %q: want %s or %s", kind, workload.KindPod, workload.KindDeployment)
 		}
 		if svc := k.service(w.Up, labels); svc != nil {
 			docs = append(docs, svc)
@@ -110,7 +105,7 @@ func (k *kubeMapper) warn(s string) {
 // lastLong is the last long-running role of Up.
 func lastLong(w *Workload) string {
 	for i := len(w.Up) - 1; i >= 0; i-- {
-		if longRunning(w.role(w.Up[i])) {
+		if workload.LongRunning(w.Role(w.Up[i])) {
 			return w.Up[i]
 		}
 	}
@@ -121,7 +116,7 @@ func lastLong(w *Workload) string {
 // role of roles that runs to completion as the pod's main container.
 func (k *kubeMapper) podSpec(roles []string, job string) corev1.PodSpec {
 	e := k.w.Env
-	spec := corev1.PodSpec{Hostname: dnsLabel(e.Hostname)}
+	spec := corev1.PodSpec{Hostname: workload.DNSLabel(e.Hostname)}
 	if names := hostNames(e); len(names) > 0 {
 		spec.HostAliases = []corev1.HostAlias{{IP: "127.0.0.1", Hostnames: names}}
 	}
@@ -129,18 +124,18 @@ func (k *kubeMapper) podSpec(roles []string, job string) corev1.PodSpec {
 	// before it: a native sidecar (an init container that keeps running).
 	sidecar := map[string]bool{}
 	for _, n := range roles {
-		if longRunning(k.w.role(n)) && n != job {
+		if workload.LongRunning(k.w.Role(n)) && n != job {
 			continue
 		}
-		for _, d := range k.w.dependencies(n) {
-			if longRunning(k.w.role(d)) {
+		for _, d := range k.w.Dependencies(n) {
+			if workload.LongRunning(k.w.Role(d)) {
 				sidecar[d] = true
 			}
 		}
 	}
 	restart := corev1.RestartPolicyNever
 	for _, n := range roles {
-		r := k.w.role(n)
+		r := k.w.Role(n)
 		c := k.container(r)
 		if job != "" {
 			for i := range c.Ports { // the Job's pod runs beside the main one
@@ -155,7 +150,7 @@ func (k *kubeMapper) podSpec(roles []string, job string) corev1.PodSpec {
 			c.RestartPolicy = &always
 			c.StartupProbe, c.ReadinessProbe = c.ReadinessProbe, nil
 			spec.InitContainers = append(spec.InitContainers, c)
-		case !longRunning(r):
+		case !workload.LongRunning(r):
 			spec.InitContainers = append(spec.InitContainers, c)
 		default:
 			spec.Containers = append(spec.Containers, c)
@@ -183,9 +178,9 @@ func (k *kubeMapper) podSpec(roles []string, job string) corev1.PodSpec {
 // container is role r as a container.
 func (k *kubeMapper) container(r *env.Role) corev1.Container {
 	img := k.w.Images[r.Name]
-	c := corev1.Container{Name: dnsLabel(r.Name), Image: img.Name, WorkingDir: r.Workdir}
+	c := corev1.Container{Name: workload.DNSLabel(r.Name), Image: img.Name, WorkingDir: r.Workdir}
 	if len(r.Command) > 0 {
-		c.Command = commandLine(r)
+		c.Command = workload.CommandLine(r)
 	}
 	for _, kv := range envDelta(img, r) {
 		c.Env = append(c.Env, corev1.EnvVar{Name: kv[0], Value: kv[1]})
@@ -262,7 +257,7 @@ func protocol(p string) corev1.Protocol {
 func (k *kubeMapper) volumeNames(roles []string) []string {
 	var out []string
 	for _, n := range roles {
-		for _, v := range k.w.role(n).Volumes {
+		for _, v := range k.w.Role(n).Volumes {
 			if !slices.Contains(out, v.Name) {
 				out = append(out, v.Name)
 			}
@@ -272,10 +267,10 @@ func (k *kubeMapper) volumeNames(roles []string) []string {
 }
 
 // volumeName is the pod's name for named volume v, and its claim's.
-func (k *kubeMapper) volumeName(v string) string { return dnsLabel(k.app + "-" + v) }
+func (k *kubeMapper) volumeName(v string) string { return workload.DNSLabel(k.app + "-" + v) }
 
 // mountName is the pod's name for the emptyDir standing for bind mount m.
-func (k *kubeMapper) mountName(m env.Mount) string { return dnsLabel("mount-" + m.Target) }
+func (k *kubeMapper) mountName(m env.Mount) string { return workload.DNSLabel("mount-" + m.Target) }
 
 // podVolumes are the volumes of the roles' containers.
 func (k *kubeMapper) podVolumes(roles []string) []corev1.Volume {
@@ -286,7 +281,7 @@ func (k *kubeMapper) podVolumes(roles []string) []corev1.Volume {
 	}
 	var mounts []string
 	for _, n := range roles {
-		for _, m := range k.w.role(n).Mounts {
+		for _, m := range k.w.Role(n).Mounts {
 			if name := k.mountName(m); !slices.Contains(mounts, name) {
 				mounts = append(mounts, name)
 				out = append(out, corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
@@ -313,7 +308,7 @@ func (k *kubeMapper) claim(v string) *corev1.PersistentVolumeClaim {
 func (k *kubeMapper) service(roles []string, labels map[string]string) *corev1.Service {
 	var ports []corev1.ServicePort
 	for _, n := range roles {
-		for _, p := range k.w.role(n).Ports {
+		for _, p := range k.w.Role(n).Ports {
 			ports = append(ports, corev1.ServicePort{
 				Name:       fmt.Sprintf("%s-%d", p.Proto, p.HostPort),
 				Protocol:   protocol(p.Proto),
@@ -336,14 +331,14 @@ func (k *kubeMapper) service(roles []string, labels map[string]string) *corev1.S
 // (one-shot ones as init containers, long-running ones as sidecars) and
 // ends when n does.
 func (k *kubeMapper) job(n string) *batchv1.Job {
-	roles := append(k.w.dependencies(n), n)
+	roles := append(k.w.Dependencies(n), n)
 	spec := k.podSpec(roles, n)
 	spec.Hostname = "" // one pod per run
 	zero := int32(0)
-	labels := map[string]string{"app.kubernetes.io/name": k.app, "app.kubernetes.io/component": dnsLabel(n)}
+	labels := map[string]string{"app.kubernetes.io/name": k.app, "app.kubernetes.io/component": workload.DNSLabel(n)}
 	return &batchv1.Job{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
-		ObjectMeta: metav1.ObjectMeta{Name: dnsLabel(k.app + "-" + n), Labels: labels},
+		ObjectMeta: metav1.ObjectMeta{Name: workload.DNSLabel(k.app + "-" + n), Labels: labels},
 		Spec: batchv1.JobSpec{
 			BackoffLimit: &zero,
 			Template:     corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: spec},

@@ -1,4 +1,4 @@
-package export
+package manifests
 
 import (
 	"fmt"
@@ -10,6 +10,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/nookenv/nook/env"
+	"github.com/nookenv/nook/export/workload"
 )
 
 // Compose writes the workload as a Compose file for a file at path: the
@@ -26,7 +27,7 @@ func Compose(w *Workload, path string) ([]byte, []string, error) {
 	p := &types.Project{Name: composeName(e.Project), Services: types.Services{}}
 	owner := ""
 	for _, n := range w.Up {
-		if longRunning(w.role(n)) {
+		if workload.LongRunning(w.Role(n)) {
 			owner = n
 			break
 		}
@@ -35,14 +36,14 @@ func Compose(w *Workload, path string) ([]byte, []string, error) {
 	// own network (they are one-shot: nothing of the pod runs yet).
 	ownNet := map[string]bool{owner: true}
 	if owner != "" {
-		for _, d := range w.dependencies(owner) {
+		for _, d := range w.Dependencies(owner) {
 			ownNet[d] = true
 		}
 	}
 	base := filepath.Dir(path)
 	all := append(append([]string{}, w.Up...), w.Jobs...)
 	for _, n := range all {
-		r := w.role(n)
+		r := w.Role(n)
 		s := composeService(w, r, base)
 		if slices.Contains(w.Jobs, n) {
 			s.Profiles = []string{n}
@@ -59,7 +60,7 @@ func Compose(w *Workload, path string) ([]byte, []string, error) {
 			p.Services[owner] = own
 			s.Ports = nil
 			if _, ok := s.DependsOn[owner]; !ok {
-				s.DependsOn[owner] = dependency(w.role(owner))
+				s.DependsOn[owner] = dependency(w.Role(owner))
 			}
 		}
 		if n == owner {
@@ -99,9 +100,9 @@ func composeService(w *Workload, r *env.Role, base string) types.ServiceConfig {
 	s.Image, s.WorkingDir, s.DependsOn = img.Name, r.Workdir, types.DependsOnConfig{}
 	if len(r.Command) > 0 {
 		if len(img.Entrypoint) > 0 {
-			s.Entrypoint = commandLine(r)
+			s.Entrypoint = workload.CommandLine(r)
 		} else {
-			s.Command = commandLine(r)
+			s.Command = workload.CommandLine(r)
 		}
 	}
 	if delta := envDelta(img, r); len(delta) > 0 {
@@ -125,7 +126,7 @@ func composeService(w *Workload, r *env.Role, base string) types.ServiceConfig {
 		s.Volumes = append(s.Volumes, types.ServiceVolumeConfig{Type: types.VolumeTypeBind, Source: mountSource(w.Env, base, m), Target: m.Target, ReadOnly: m.ReadOnly})
 	}
 	for _, d := range r.DependsOn {
-		s.DependsOn[d] = dependency(w.role(d))
+		s.DependsOn[d] = dependency(w.Role(d))
 	}
 	s.Restart = types.RestartPolicyNo
 	switch r.Restart {
@@ -154,7 +155,7 @@ func composeService(w *Workload, r *env.Role, base string) types.ServiceConfig {
 func dependency(d *env.Role) types.ServiceDependency {
 	c := types.ServiceConditionStarted
 	switch {
-	case !longRunning(d):
+	case !workload.LongRunning(d):
 		c = types.ServiceConditionCompletedSuccessfully
 	case d.Ready != nil:
 		c = types.ServiceConditionHealthy
@@ -174,4 +175,4 @@ func readyCheck(port uint16) *types.HealthCheckConfig {
 
 // composeName is the project name as Compose takes it: lower case,
 // letters, digits, '-' and '_', starting with a letter or digit.
-func composeName(s string) string { return dnsLabel(s) }
+func composeName(s string) string { return workload.DNSLabel(s) }

@@ -1,4 +1,4 @@
-package export
+package manifests
 
 import (
 	"slices"
@@ -10,6 +10,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/nookenv/nook/export/workload"
 )
 
 // decodeStrict decodes every document of a manifest file into its
@@ -46,7 +48,7 @@ func decodeStrict(t *testing.T, b []byte) map[string][]any {
 }
 
 func TestKubernetesPod(t *testing.T) {
-	b, warnings, err := Kubernetes(shopWorkload(), KindPod)
+	b, warnings, err := Kubernetes(shopWorkload(), workload.KindPod)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +159,7 @@ func TestKubernetesPod(t *testing.T) {
 }
 
 func TestKubernetesDeployment(t *testing.T) {
-	b, _, err := Kubernetes(shopWorkload(), KindDeployment)
+	b, _, err := Kubernetes(shopWorkload(), workload.KindDeployment)
 	if err != nil {
 		t.Fatal(err)
 	}
