@@ -3,7 +3,6 @@ package env
 import (
 	"fmt"
 	"path"
-	"regexp"
 	"strings"
 )
 
@@ -25,8 +24,6 @@ const (
 	mountSyntax  = "SRC:DST[:ro|rw]"
 	volumeSyntax = "NAME:DST[:ro]"
 )
-
-var volumeName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
 // parseMount parses SRC:DST[:ro|rw]. The source is kept as written (Resolve
 // makes it absolute); the target is cleaned.
@@ -68,7 +65,7 @@ func parseVolume(spec string) (Volume, error) {
 		return Volume{}, badSpec(`e.g. "cache:/root/.cache"`, "%q is not a volume; expected %s", spec, volumeSyntax)
 	}
 	v := Volume{Name: parts[0]}
-	if !volumeName.MatchString(v.Name) || len(v.Name) > 128 {
+	if !isVolumeName(v.Name) || len(v.Name) > 128 {
 		return Volume{}, badSpec("", "%q: %q is not a volume name; expected letters, digits, _, . and - (not first), at most 128", spec, v.Name)
 	}
 	target, err := checkTarget(spec, parts[1])

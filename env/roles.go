@@ -4,18 +4,12 @@ import (
 	"fmt"
 	"math"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 )
 
 // roleKeys are the keys a [roles.NAME] table may hold.
 var roleKeys = []string{"command", "env", "workdir", "mounts", "volumes", "ports", "network", "depends_on", "restart", "ready", "watch", "ignore", "image", "packages", "setup", "entrypoint", "user", "tty", "limits", "ssh_agent"}
-
-var (
-	roleName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
-	userName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$`)
-)
 
 // roles decodes the roles table, remembering the order roles are written in.
 func (d *projectDecoder) roles(key []string, v any) map[string]*RoleConfig {
@@ -31,7 +25,7 @@ func (d *projectDecoder) roles(key []string, v any) map[string]*RoleConfig {
 	out := make(map[string]*RoleConfig, len(m))
 	for _, name := range names {
 		rkey := child(key, name)
-		if !roleName.MatchString(name) {
+		if !isRoleName(name) {
 			d.fail(rkey, "", "%q is not a role name; expected lowercase letters, digits, _ and -, starting with a letter or digit", name)
 		}
 		if r := d.role(name, rkey, m[name]); r != nil {
@@ -93,7 +87,7 @@ func (d *projectDecoder) role(name string, key []string, v any) *RoleConfig {
 			}
 		case "user":
 			if s, ok := d.str(k2, v); ok {
-				if !userName.MatchString(s) {
+				if !isUserName(s) {
 					d.fail(k2, "", "%q is not a user; expected a name or id, optionally :group", s)
 				} else {
 					r.User = s

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 //go:embed *.toml
@@ -35,15 +36,18 @@ func Get(name string) ([]byte, error) {
 	return data, nil
 }
 
-// imageLine is the line of a template that names its image.
-var imageLine = regexp.MustCompile(`(?m)^image\s*=\s*"[^"\n]*"`)
-
+// The expressions that read templates are compiled when first used (nook
+// init, completion), not at every start of nook.
 var (
+	// imageLine is the line of a template that names its image.
+	imageLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^image\s*=\s*"[^"\n]*"`) })
 	// purposeLine is a template's first line: "# nook.toml: a Go project's
 	// development environment."
-	purposeLine = regexp.MustCompile(`^# nook\.toml: (.+?)(?:'s development environment)?\.\n`)
-	imageValue  = regexp.MustCompile(`(?m)^image\s*=\s*"([^"\n]*)"`)
-	roleHeader  = regexp.MustCompile(`(?m)^\[roles\.([a-z0-9_-]+)\]`)
+	purposeLine = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^# nook\.toml: (.+?)(?:'s development environment)?\.\n`)
+	})
+	imageValue = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^image\s*=\s*"([^"\n]*)"`) })
+	roleHeader = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^\[roles\.([a-z0-9_-]+)\]`) })
 )
 
 // Summary says in one line what the template called name is for, which
@@ -55,14 +59,14 @@ func Summary(name string) (string, error) {
 		return "", err
 	}
 	parts := []string{name}
-	if m := purposeLine.FindSubmatch(data); m != nil {
+	if m := purposeLine().FindSubmatch(data); m != nil {
 		parts[0] = string(m[1])
 	}
-	if m := imageValue.FindSubmatch(data); m != nil {
+	if m := imageValue().FindSubmatch(data); m != nil {
 		parts = append(parts, "image "+string(m[1]))
 	}
 	var roles []string
-	for _, m := range roleHeader.FindAllSubmatch(data, -1) {
+	for _, m := range roleHeader().FindAllSubmatch(data, -1) {
 		roles = append(roles, string(m[1]))
 	}
 	if len(roles) > 0 {
@@ -78,7 +82,7 @@ func Render(name, image string) ([]byte, error) {
 	if err != nil || image == "" {
 		return data, err
 	}
-	loc := imageLine.FindIndex(data)
+	loc := imageLine().FindIndex(data)
 	if loc == nil {
 		return nil, fmt.Errorf("template %s has no image line", name)
 	}

@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -22,6 +21,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -64,36 +64,43 @@ var version = sync.OnceValue(func() string {
 // information are told apart when those differ. nook and the companions
 // built with it have the same.
 func BuildID(protocol ...any) string {
-	h := fnv.New64a()
+	var shapes strings.Builder
 	seen := map[reflect.Type]bool{}
 	for _, m := range protocol {
-		writeShape(h, reflect.TypeOf(m), seen)
+		writeShape(&shapes, reflect.TypeOf(m), seen)
 	}
+	h := fnv.New64a()
+	h.Write([]byte(shapes.String()))
 	return version() + "/" + strconv.FormatUint(h.Sum64(), 36)
 }
 
-// writeShape writes t's shape to w (field names, types and tags,
+// writeShape writes t's shape to b (field names, types and tags,
 // recursively): each named type once, then by name.
-func writeShape(w io.Writer, t reflect.Type, seen map[reflect.Type]bool) {
+func writeShape(b *strings.Builder, t reflect.Type, seen map[reflect.Type]bool) {
 	if t.Name() != "" {
-		fmt.Fprint(w, t.String(), " ")
+		b.WriteString(t.String())
+		b.WriteByte(' ')
 		if seen[t] {
 			return
 		}
 		seen[t] = true
 	}
-	fmt.Fprint(w, t.Kind(), " ")
+	b.WriteString(t.Kind().String())
+	b.WriteByte(' ')
 	switch t.Kind() {
 	case reflect.Pointer, reflect.Slice, reflect.Array:
-		writeShape(w, t.Elem(), seen)
+		writeShape(b, t.Elem(), seen)
 	case reflect.Map:
-		writeShape(w, t.Key(), seen)
-		writeShape(w, t.Elem(), seen)
+		writeShape(b, t.Key(), seen)
+		writeShape(b, t.Elem(), seen)
 	case reflect.Struct:
 		for i := range t.NumField() {
 			f := t.Field(i)
-			fmt.Fprintf(w, "%s %q ", f.Name, f.Tag)
-			writeShape(w, f.Type, seen)
+			b.WriteString(f.Name)
+			b.WriteByte(' ')
+			b.WriteString(strconv.Quote(string(f.Tag)))
+			b.WriteByte(' ')
+			writeShape(b, f.Type, seen)
 		}
 	}
 }
