@@ -1,14 +1,44 @@
 #!/usr/bin/env bash
 # Start latency: `nook run` of /bin/true in a built environment, side by side
-# with bwrap and podman, with hyperfine. Run it as an ordinary user from the
-# repository root:   bash bench/start.sh [RUNS]
+# with bwrap and podman, with hyperfine; then how it grows with the image's
+# layers (10, 50, 130). Run it as an ordinary user from the repository root:
+#   bash bench/start.sh [RUNS]
 # Needs: hyperfine, bubblewrap, podman and runc (Debian packages).
+# NOOK_BIN may name a prebuilt ./cmd/nook (with its companions beside it);
+# NOOK_BEFORE another nook (an earlier build) to time in the same runs.
 set -euo pipefail
 runs=${1:-200}
 work=$(mktemp -d /tmp/nook-bench.XXXXXX)
-trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
-CGO_ENABLED=0 go build -o "$work/" ./cmd/... # nook and nook-init, side by side
+podman_runs=$((runs < 50 ? runs : 50))
+cleanup() {
+	[ -n "${nook:-}" ] && "$nook" -C "$work/project" stop >/dev/null 2>&1
+	podman pod rm -f nook-bench-pod >/dev/null 2>&1
+	[ -n "${host:-}" ] && for n in 10 50 130; do podman rmi -f "$host/bench/layers:$n" >/dev/null 2>&1; done
+	[ -n "${registry_pid:-}" ] && kill "$registry_pid" 2>/dev/null
+	chmod -R u+w "$work" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+nook=${NOOK_BIN:-}
+if [ -z "$nook" ]; then
+	CGO_ENABLED=0 go build -o "$work/build/" ./cmd/... # nook and its companions, side by side
+	# Copies, as an installed binary is: a file the linker just wrote
+	# starts measurably slower (by up to 1.5 ms here) than a copy of it.
+	mkdir "$work/bin" && cp "$work"/build/* "$work/bin/"
+	nook=$work/bin/nook
+fi
+before=${NOOK_BEFORE:-}
+if [ -n "$before" ]; then
+	cp "$before" "$work/nook-before" && before=$work/nook-before
+fi
 go run ./bench/mkimage "$work"
+go build -o "$work/registry" ./bench/registry
+mkfifo "$work/host"
+"$work/registry" -no-debian -layers 10,50,130 >"$work/host" &
+registry_pid=$!
+read -r host <"$work/host"
+
 mkdir "$work/project"
 cat >"$work/project/nook.toml" <<TOML
 image = "docker-archive:$work/busybox.tar"
@@ -19,32 +49,82 @@ command = ["/bin/true"]
 network = "none"
 
 # The default private network: the role starts through the project's pod
-# (nook-pod, its network namespace and slirp4netns), made for this run.
+# (nook-pod, its network namespace and slirp4netns), made for this run, or
+# joins the pod that nook up keeps running.
 [roles.private]
 command = ["/bin/true"]
+
+# A long-running role, for nook up: the pod lives while it runs.
+[roles.serve]
+command = ["sleep", "100000"]
+restart = "always"
 TOML
+for n in 10 50 130; do
+	mkdir "$work/layers-$n"
+	cat >"$work/layers-$n/nook.toml" <<TOML
+image = "$host/bench/layers:$n"
+[roles.true]
+command = ["/bin/true"]
+network = "none"
+TOML
+done
 export NOOK_HOME=$work/store
-"$work/nook" -C "$work/project" run true # pull and unpack once: the benchmark is the warm path
+# Pull and unpack once: the benchmark is the warm path.
+"$nook" -C "$work/project" run true
+for n in 10 50 130; do "$nook" -C "$work/layers-$n" run true; done
 podman load -q -i "$work/busybox.tar" >/dev/null
-podman_runs=$(( runs < 50 ? runs : 50 ))
+for n in 10 50 130; do podman pull -q --tls-verify=false "$host/bench/layers:$n" >/dev/null; done
+img=localhost/nook-bench/busybox:latest
+prun="podman run --rm --runtime runc"
 
 echo "== nook vs bwrap ($runs runs)"
+extra=()
+[ -n "$before" ] && extra=(-n "nook run, before" "$before -C $work/project run true")
 hyperfine -N --warmup 20 --runs "$runs" --export-json "$work/bwrap.json" \
-	-n "nook run" "$work/nook -C $work/project run true" \
+	-n "nook run" "$nook -C $work/project run true" \
 	-n "bwrap --unshare-all" "bwrap --unshare-all --ro-bind $work/rootfs / --proc /proc --dev /dev /bin/true" \
-	-n "nook run (private network: a pod)" "$work/nook -C $work/project run private"
+	-n "nook run (private network: starts a pod)" "$nook -C $work/project run private" \
+	"${extra[@]}"
+
+echo "== a role joining a running pod ($runs runs)"
+"$nook" -C "$work/project" up -d serve
+podman --runtime runc pod create --name nook-bench-pod >/dev/null
+podman --runtime runc pod start nook-bench-pod >/dev/null
+hyperfine -N --warmup 20 --runs "$runs" --export-json "$work/join.json" \
+	-n "nook run (private network: joins the pod of nook up)" "$nook -C $work/project run private" \
+	-n "bwrap --unshare-all" "bwrap --unshare-all --ro-bind $work/rootfs / --proc /proc --dev /dev /bin/true"
+"$nook" -C "$work/project" stop
+
 echo "== nook vs podman run --rm ($podman_runs runs)"
 hyperfine -N --warmup 3 --runs "$podman_runs" --export-json "$work/podman.json" \
-	-n "nook run" "$work/nook -C $work/project run true" \
-	-n "podman run --rm (runc)" "podman run --rm --runtime runc --network none localhost/nook-bench/busybox:latest /bin/true"
+	-n "nook run" "$nook -C $work/project run true" \
+	-n "podman run --rm (runc, --network none)" "$prun --network none $img /bin/true" \
+	-n "podman run --rm (runc, its default network)" "$prun $img /bin/true" \
+	-n "podman run --rm (runc) joining a running pod" "$prun --pod nook-bench-pod $img /bin/true"
+
+echo "== layers: 10, 50, 130 ($runs runs; podman $podman_runs)"
+hyperfine -N --warmup 10 --runs "$runs" --export-json "$work/layers.json" \
+	-n "nook run (2 layers)" "$nook -C $work/project run true" \
+	-n "nook run (10 layers)" "$nook -C $work/layers-10 run true" \
+	-n "nook run (50 layers)" "$nook -C $work/layers-50 run true" \
+	-n "nook run (130 layers)" "$nook -C $work/layers-130 run true"
+hyperfine -N --warmup 3 --runs "$podman_runs" --export-json "$work/podman-layers.json" \
+	-n "podman run --rm (2 layers)" "$prun --network none $img /bin/true" \
+	-n "podman run --rm (10 layers)" "$prun --network none $host/bench/layers:10 /bin/true" \
+	-n "podman run --rm (50 layers)" "$prun --network none $host/bench/layers:50 /bin/true" \
+	-n "podman run --rm (130 layers)" "$prun --network none $host/bench/layers:130 /bin/true"
 
 # Medians and ratios (the machine is shared and noisy: means mislead).
-python3 - "$work/bwrap.json" "$work/podman.json" <<'PY'
-import json, sys
-for path in sys.argv[1:]:
-    r = json.load(open(path))["results"]
-    nook, other = r[0]["median"] * 1000, r[1]["median"] * 1000
-    print(f"median: {r[0]['command']} {nook:.1f} ms, {r[1]['command']} {other:.1f} ms: nook/other {nook / other:.2f}, other/nook {other / nook:.1f}")
-    for extra in r[2:]:
-        print(f"median: {extra['command']} {extra['median'] * 1000:.1f} ms: /{r[1]['command']} {extra['median'] * 1000 / other:.2f}")
+python3 - "$work" <<'PY'
+import json, sys, os
+work = sys.argv[1]
+def results(name):
+    return json.load(open(os.path.join(work, name + ".json")))["results"]
+for name in ["bwrap", "join", "podman", "layers", "podman-layers"]:
+    r = results(name)
+    base = r[0]["median"] * 1000
+    print(f"{name}:")
+    for x in r:
+        m = x["median"] * 1000
+        print(f"  {x['command']}: median {m:.1f} ms ({m / base:.2f}x the first, first/this {base / m:.2f})")
 PY

@@ -18,8 +18,13 @@ import (
 	"github.com/nookenv/nook/runstate"
 )
 
-// readyPoll is how often nook up looks again whether a role is ready.
-const readyPoll = 50 * time.Millisecond
+// How often nook up looks again whether a role is ready: soon after the
+// start at first (a server is often ready within milliseconds), then less
+// and less often, up to readyPoll.
+const (
+	readyPollFirst = 2 * time.Millisecond
+	readyPoll      = 50 * time.Millisecond
+)
 
 // readyCheck is how nook up knows that a long-running role with a `ready`
 // port is ready: on the host's network, the port accepts a connection on
@@ -107,9 +112,11 @@ func (s *starts) channel(ctx context.Context) chan struct{} {
 	return ch.(chan struct{})
 }
 
-// poll calls ok every readyPoll until it reports true or ctx ends.
+// poll calls ok until it reports true or ctx ends: at once, then after
+// readyPollFirst, doubling the wait up to readyPoll.
 func poll(ctx context.Context, ok func() bool) error {
-	t := time.NewTicker(readyPoll)
+	wait := readyPollFirst
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	for !ok() {
 		select {
@@ -117,6 +124,8 @@ func poll(ctx context.Context, ok func() bool) error {
 			return ctx.Err()
 		case <-t.C:
 		}
+		wait = min(2*wait, readyPoll)
+		t.Reset(wait)
 	}
 	return nil
 }

@@ -13,11 +13,13 @@ import (
 	"syscall"
 
 	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // DebianSuite is the Debian release of the Debian test image.
@@ -161,4 +163,71 @@ func makeDebianLayer(dir, layerPath string, extra []string) error {
 		return fmt.Errorf("writing the Debian layer %s: %w", tmp, err)
 	}
 	return os.Rename(tmp, layerPath)
+}
+
+// DebianZstd returns the Debian test image with its layer compressed with
+// zstd (level 3, zstd's default) instead of gzip: the same files. The zstd
+// blob is made once from the gzipped one and cached beside it.
+func DebianZstd() (v1.Image, error) {
+	gz, err := cachedRootfs(debianLayer)
+	if err != nil {
+		return nil, err
+	}
+	zst := strings.TrimSuffix(gz, ".gz") + ".zst"
+	if _, err := os.Stat(zst); errors.Is(err, fs.ErrNotExist) {
+		if err := recompressZstd(gz, zst); err != nil {
+			return nil, fmt.Errorf("making the zstd Debian layer %s: %w", zst, err)
+		}
+	} else if err != nil {
+		return nil, err
+	}
+	layer, err := tarball.LayerFromFile(zst, tarball.WithMediaType(types.OCILayerZStd))
+	if err != nil {
+		return nil, fmt.Errorf("reading the Debian layer %s: %w", zst, err)
+	}
+	img, err := mutate.AppendLayers(mutate.MediaType(empty.Image, types.OCIManifestSchema1), layer)
+	if err != nil {
+		return nil, fmt.Errorf("making the zstd Debian image: %w", err)
+	}
+	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
+	return mutate.Config(img, v1.Config{
+		Env:        []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+		WorkingDir: "/",
+		Cmd:        []string{"bash"},
+	})
+}
+
+// recompressZstd writes the gzipped file gz again, zstd-compressed, to zst.
+func recompressZstd(gz, zst string) error {
+	in, err := os.Open(gz)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	zr, err := gzip.NewReader(in)
+	if err != nil {
+		return err
+	}
+	tmp := zst + fmt.Sprintf(".%d.tmp", os.Getpid())
+	out, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	zw, err := zstd.NewWriter(out, zstd.WithEncoderLevel(zstd.SpeedDefault))
+	if err != nil {
+		out.Close()
+		return err
+	}
+	_, err = io.Copy(zw, zr)
+	if cerr := zw.Close(); err == nil {
+		err = cerr
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(tmp, zst)
 }

@@ -158,3 +158,19 @@ func OpaqueRoot() (v1.Image, error) {
 	}
 	return Image(layers[0], Tar(top...))
 }
+
+// Layers returns an image of n layers: the busybox image's first layer,
+// then n-1 small ones, each adding a directory with one 4 KiB file. The
+// work of pulling and starting it grows with n, not with its size.
+func Layers(n int) (v1.Image, error) {
+	busybox, err := BusyboxLayers()
+	if err != nil {
+		return nil, err
+	}
+	tars := [][]byte{busybox[0]}
+	for i := 1; i < n; i++ {
+		d := fmt.Sprintf("layer%03d", i)
+		tars = append(tars, Tar(Dir(d), File(d+"/data", strings.Repeat(fmt.Sprintf("%03d\n", i), 1024))))
+	}
+	return Image(tars...)
+}
