@@ -34,9 +34,17 @@ func Init() {
 	AwaitIDMap()
 	// Show as nook-init in ps, not as "exe" (a pod starts it as /proc/self/exe).
 	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&initName[0])), 0, 0, 0)
-	// First, so that a signal forwarded early is held, not fatal.
+	// Subscribed before the command starts, so that every signal from then
+	// on is held for it, not fatal to the init. Subscribing costs the
+	// runtime a round trip per signal with the thread that keeps the
+	// signal mask: it runs while the spec is read and the root built.
+	// (nook sends nothing before the command runs.)
 	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, forwardedSignals...)
+	subscribed := make(chan struct{})
+	go func() {
+		signal.Notify(sigs, forwardedSignals...)
+		close(subscribed)
+	}()
 	syscall.CloseOnExec(specFd)
 	syscall.CloseOnExec(statusFd)
 	status := os.NewFile(statusFd, "nook-init status")
@@ -47,6 +55,7 @@ func Init() {
 		c, err = prepare()
 	}
 	if err == nil {
+		<-subscribed
 		err = c.start()
 	}
 	if err != nil {

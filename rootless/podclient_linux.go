@@ -182,7 +182,7 @@ func (p *Pod) Run(ctx context.Context, spec *Spec, stdio Stdio, ports []Port) (i
 			conn.Close()
 		}
 	}()
-	return superviseStart(ctx, spec, stdio, func(cgroup *os.File) (initProcess, <-chan startMessage, <-chan initEnd, error) {
+	return superviseStart(ctx, spec, stdio, func(cgroup *os.File, subscribed func()) (initProcess, <-chan startMessage, <-chan initEnd, error) {
 		var err error
 		if conn, err = dialPod(p.dir); err != nil {
 			return nil, nil, nil, fmt.Errorf("connecting to the pod at %s: %w", sock, err)
@@ -193,6 +193,7 @@ func (p *Pod) Run(ctx context.Context, spec *Spec, stdio Stdio, ports []Port) (i
 		}
 		_ = conn.SetWriteBuffer(podMaxMessage)
 		run := &podRun{Spec: spec, Ports: ports, Cgroup: cgroup != nil}
+		subscribed() // the pod starts the role's init on this request
 		if cgroup != nil {
 			err = sendPodMessage(conn, podRequest{Run: run}, append(files, cgroup)...)
 		} else {

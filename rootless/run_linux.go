@@ -66,8 +66,8 @@ func Run(ctx context.Context, spec *Spec, stdio Stdio) (int, error) {
 			return func() { _ = s.stop() }, nil
 		}
 	}
-	return superviseStart(ctx, spec, stdio, func(cgroup *os.File) (initProcess, <-chan startMessage, <-chan initEnd, error) {
-		o.cgroup = cgroup
+	return superviseStart(ctx, spec, stdio, func(cgroup *os.File, subscribed func()) (initProcess, <-chan startMessage, <-chan initEnd, error) {
+		o.cgroup, o.subscribed = cgroup, subscribed
 		init, err := startInit(spec, stdio, o)
 		if err != nil {
 			return nil, nil, nil, err
@@ -110,6 +110,9 @@ type initOptions struct {
 	// nook-init is moved into it before it gets its spec, so before it
 	// starts the command.
 	cgroup *os.File
+	// subscribed, when set, is called right before nook-init is started:
+	// it returns once the caller's signals are subscribed (superviseStart).
+	subscribed func()
 	// afterStart, when set, is called once nook-init runs in its
 	// namespaces (id map written) and before it gets its spec, so before
 	// the command starts; what it returns is called once nook-init has
@@ -170,6 +173,9 @@ func startInit(spec *Spec, stdio Stdio, o initOptions) (*localInit, error) {
 		Stderr:      stdio.Err,
 		ExtraFiles:  extra,
 		SysProcAttr: attr,
+	}
+	if o.subscribed != nil {
+		o.subscribed()
 	}
 	var gate io.Closer
 	if o.full != nil {
