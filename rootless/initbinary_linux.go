@@ -17,8 +17,12 @@ var initBinary = func() (string, error) { return companion.Path(InitName) }
 // part of the build id the two compare.
 var protocol = []any{Spec{}, startMessage{}, PodOptions{}, podRequest{}, podReply{}}
 
+// protocolDigest is companion.Digest(protocol...), which
+// TestProtocolDigest checks: change it with the messages.
+const protocolDigest = "3orxxuljkljc6"
+
 // buildID is the build id nook hands nook-init, and nook-init expects.
-var buildID = sync.OnceValue(func() string { return companion.BuildID(protocol...) })
+var buildID = sync.OnceValue(func() string { return companion.BuildID(protocolDigest) })
 
 // initArgs are the arguments nook-init is started with under name
 // (InitName or PodName).

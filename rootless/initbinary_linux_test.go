@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nookenv/nook/internal/companion"
 )
 
 // withInit makes nook-init path (instead of the test binary) for the test.
@@ -85,4 +87,11 @@ func TestPodOfAnotherBuild(t *testing.T) {
 	t.Cleanup(func() { buildID = saved })
 	_, err := JoinPod(PodOptions{Dir: filepath.Join(t.TempDir(), "p"), Project: "test-id", Name: "test"})
 	wantInitError(t, 125, err, "is not from nook's build")
+}
+
+// The build id's digest is a constant: it must change with the messages.
+func TestProtocolDigest(t *testing.T) {
+	if d := companion.Digest(protocol...); d != protocolDigest {
+		t.Errorf("the messages between nook and nook-init changed: set protocolDigest in rootless/initbinary_linux.go to %q", d)
+	}
 }

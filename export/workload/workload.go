@@ -141,5 +141,9 @@ type Reply struct {
 }
 
 // BuildID is the build id nook hands nook-manifests (companion.BuildID):
-// the shapes of Request and Reply are part of it.
-func BuildID() string { return companion.BuildID(Request{}, Reply{}) }
+// the shapes of Request and Reply are part of it (ProtocolDigest).
+func BuildID() string { return companion.BuildID(ProtocolDigest) }
+
+// ProtocolDigest is companion.Digest(Request{}, Reply{}), which a test
+// checks: change it with the messages.
+const ProtocolDigest = "2sa16iuq5jgbq"

@@ -45,16 +45,16 @@ func TestShapes(t *testing.T) {
 	}
 	type a struct{ X int }
 	type b struct{ X int }
-	if BuildID(a{}) == BuildID(b{}) {
-		t.Errorf("two messages of two types give one build id %s", BuildID(a{}))
+	if Digest(a{}) == Digest(b{}) {
+		t.Errorf("two messages of two types give one digest %s", Digest(a{}))
 	}
-	if id := BuildID(a{}); !strings.HasPrefix(id, version()+"/") {
-		t.Errorf("build id %q does not start with the build's version %q", id, version())
+	if id := BuildID(Digest(a{})); id != version()+"/"+Digest(a{}) {
+		t.Errorf("build id %q is not the build's version %q and the digest", id, version())
 	}
 }
 
 func TestCheck(t *testing.T) {
-	id := BuildID(struct{ X int }{})
+	id := BuildID(Digest(struct{ X int }{}))
 	if err := Check([]string{"nook-init", id}, id); err != nil {
 		t.Errorf("Check of the right id: %v", err)
 	}
