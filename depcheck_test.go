@@ -117,21 +117,34 @@ var initLinks = []string{
 
 // initRefuses are standard packages nook-init must not link either: the
 // HTTP and TLS stack, regular expressions, compression.
-var initRefuses = []string{"net/http", "crypto/tls", "crypto/x509", "regexp", "compress/"}
+var initRefuses = []string{"net/http", "crypto/tls", "crypto/x509", "regexp", "compress"}
 
 func TestInitLinksLittle(t *testing.T) {
-	deps := goListDeps(t, "./cmd/nook-init")
-	if !slices.Contains(deps, module+"rootless") {
-		t.Fatalf("go list -deps ./cmd/nook-init does not list rootless: %v", deps)
-	}
-	for _, p := range deps {
+	for _, p := range linked(t, "./cmd/nook-init", module+"rootless") {
 		std := !strings.Contains(strings.Split(p, "/")[0], ".")
-		known := slices.ContainsFunc(initLinks, func(ok string) bool { return p == ok || strings.HasSuffix(ok, "/") && strings.HasPrefix(p, ok) })
-		refused := slices.ContainsFunc(initRefuses, func(no string) bool { return p == no || strings.HasPrefix(p, strings.TrimSuffix(no, "/")+"/") })
-		if (!std && !known) || (std && refused) {
+		if (!std && !slices.ContainsFunc(initLinks, under(p))) || (std && slices.ContainsFunc(initRefuses, under(p))) {
 			t.Errorf("nook-init links %s: keep it out of rootless and mounts (or out of the code they import)", p)
 		}
 	}
+}
+
+// under returns whether a package path or prefix ("…/") covers p.
+func under(p string) func(string) bool {
+	return func(prefix string) bool {
+		return p == prefix || strings.HasSuffix(prefix, "/") && strings.HasPrefix(p, prefix) ||
+			strings.HasPrefix(p, prefix+"/")
+	}
+}
+
+// linked lists the packages pkg links (go list -deps), failing the test
+// unless sure, a package pkg surely links, is among them.
+func linked(t *testing.T, pkg, sure string) []string {
+	t.Helper()
+	deps := goListDeps(t, pkg)
+	if !slices.Contains(deps, sure) {
+		t.Fatalf("go list -deps %s does not list %s: %v", pkg, sure, deps)
+	}
+	return deps
 }
 
 // goListDeps lists the packages pkg links, itself included.
@@ -151,15 +164,11 @@ func goListDeps(t *testing.T, pkg string) []string {
 // nookRefuses are the libraries nook's own binary must not link: those of
 // the manifests, which nook-manifests links instead (their initialisers
 // compile regular expressions and build tables at every start).
-var nookRefuses = []string{"k8s.io/", "sigs.k8s.io/", "github.com/compose-spec/", "github.com/distribution/reference", "github.com/json-iterator/"}
+var nookRefuses = []string{"k8s.io/", "sigs.k8s.io/", "github.com/compose-spec/", "github.com/distribution/reference", "github.com/json-iterator/go"}
 
 func TestNookLinksNoManifestLibraries(t *testing.T) {
-	deps := goListDeps(t, "./cmd/nook")
-	if !slices.Contains(deps, module+"export") {
-		t.Fatalf("go list -deps ./cmd/nook does not list export: %v", deps)
-	}
-	for _, p := range deps {
-		if slices.ContainsFunc(nookRefuses, func(no string) bool { return strings.HasPrefix(p, no) }) {
+	for _, p := range linked(t, "./cmd/nook", module+"export") {
+		if slices.ContainsFunc(nookRefuses, under(p)) {
 			t.Errorf("nook links %s: the manifests' libraries belong in nook-manifests (package manifests) alone", p)
 		}
 	}

@@ -24,26 +24,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-nook=${NOOK_BIN:-}
-registry=${REGISTRY_BIN:-}
-if [ -z "$nook" ]; then
-	CGO_ENABLED=0 go build -o "$work/" ./cmd/... # nook and its companions, side by side
-	nook=$work/nook
-fi
-if [ -z "$registry" ]; then
-	go build -o "$work/registry" ./bench/registry
-	registry=$work/registry
-fi
+. bench/lib.sh
+build_nook
 crane=$(command -v crane || true)
 if [ -z "$crane" ]; then
 	GOBIN=$work/bin go install github.com/google/go-containerregistry/cmd/crane@v0.22.1
 	crane=$work/bin/crane
 fi
-mkfifo "$work/host"
-"$registry" -zstd -layers 10,50,130 >"$work/host" &
-registry_pid=$!
-read -r host <"$work/host"
-echo "registry: $host"
+serve_registry -zstd -layers 10,50,130
 export NOOK_HOME=$work/store NOOK_CONFIG=$work/config.toml
 
 # The floor, for the Debian image: its layer's blob fetched (crane blob),

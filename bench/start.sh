@@ -20,24 +20,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-nook=${NOOK_BIN:-}
-if [ -z "$nook" ]; then
-	CGO_ENABLED=0 go build -o "$work/build/" ./cmd/... # nook and its companions, side by side
-	# Copies, as an installed binary is: a file the linker just wrote
-	# starts measurably slower (by up to 1.5 ms here) than a copy of it.
-	mkdir "$work/bin" && cp "$work"/build/* "$work/bin/"
-	nook=$work/bin/nook
-fi
+. bench/lib.sh
+build_nook
 before=${NOOK_BEFORE:-}
 if [ -n "$before" ]; then
 	cp "$before" "$work/nook-before" && before=$work/nook-before
 fi
 go run ./bench/mkimage "$work"
-go build -o "$work/registry" ./bench/registry
-mkfifo "$work/host"
-"$work/registry" -no-debian -layers 10,50,130 >"$work/host" &
-registry_pid=$!
-read -r host <"$work/host"
+serve_registry -no-debian -layers 10,50,130
 
 mkdir "$work/project"
 cat >"$work/project/nook.toml" <<TOML

@@ -21,12 +21,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-nook=${NOOK_BIN:-}
-if [ -z "$nook" ]; then
-	CGO_ENABLED=0 go build -o "$work/build/" ./cmd/... # nook and its companions, side by side
-	mkdir "$work/bin" && cp "$work"/build/* "$work/bin/"
-	nook=$work/bin/nook
-fi
+. bench/lib.sh
+build_nook
 go run ./bench/mkimage "$work"
 export NOOK_HOME=$work/store
 podman load -q -i "$work/busybox.tar" >/dev/null
