@@ -56,11 +56,12 @@ func startSleeper(t *testing.T) *exec.Cmd {
 		t.Fatal(err)
 	}
 
-	self, err := os.Executable()
+	// nook as testscript installs it on $PATH, with nook-init beside it.
+	nook, err := exec.LookPath("nook")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := &exec.Cmd{Path: self, Args: []string{"nook", "-C", project, "run", "sleep"}, Stderr: &bytes.Buffer{}}
+	cmd := &exec.Cmd{Path: nook, Args: []string{"nook", "-C", project, "run", "sleep"}, Stderr: &bytes.Buffer{}}
 	cmd.Env = append(os.Environ(), "NOOK_HOME="+filepath.Join(work, "store"), "NOOK_CONFIG="+filepath.Join(work, "config.toml"), "XDG_RUNTIME_DIR="+work)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
