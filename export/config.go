@@ -12,6 +12,7 @@ import (
 
 	"github.com/nookenv/nook/env"
 	"github.com/nookenv/nook/layers"
+	"github.com/nookenv/nook/project"
 	"github.com/nookenv/nook/rootless"
 )
 
@@ -52,21 +53,27 @@ func imageConfig(e *env.Env, role *env.Role, snap *layers.Snapshot, created time
 	if err != nil {
 		return v1.ConfigFile{}, err
 	}
+	// The role's process as nook runs it (project.RoleProcess): on the
+	// project's environment its command and no entrypoint; on an image of
+	// its own the image's entrypoint (or the role's) in front of its
+	// command or the image's cmd, in its workdir, as its user.
+	proc, err := project.RoleProcess(e, role, snap.Config, nil)
+	if err != nil {
+		return v1.ConfigFile{}, err
+	}
 	c := v1.Config{
 		Env:        configEnv(snap.Config.Env, role),
-		WorkingDir: role.Workdir,
+		WorkingDir: proc.Workdir,
 		Labels:     annotations,
+		Cmd:        proc.Args[len(proc.Entrypoint):],
 	}
-	if len(role.Command) > 0 {
-		c.Cmd = commandLine(role)
-		c.Entrypoint = nil
-	} else {
-		c.Entrypoint, c.Cmd = snap.Config.Entrypoint, snap.Config.Cmd
+	if len(proc.Entrypoint) > 0 {
+		c.Entrypoint = proc.Entrypoint
 	}
-	if !rootless.RootUser(role.User) {
-		c.User = role.User
+	if u := proc.User; !rootless.RootUser(u) && u != rootless.HostUser {
+		c.User = u
 	} else if snap.Config.User != "" {
-		c.User = "0"
+		c.User = "0" // user = "host" is you on this machine: elsewhere, root
 	}
 	for _, p := range role.Ports {
 		if c.ExposedPorts == nil {
@@ -92,15 +99,6 @@ func platformOf(*layers.Snapshot) string { return layers.HostPlatform() }
 func configEnv(image []string, role *env.Role) []string {
 	out := env.ProcessEnv(image, "", nil, role.Vars)
 	return slices.DeleteFunc(out, func(kv string) bool { return strings.HasPrefix(kv, "HOSTNAME=") })
-}
-
-// commandLine is role's argv: a string command runs under /bin/sh -c with
-// the role's name as $0, as nook runs it.
-func commandLine(r *env.Role) []string {
-	if r.Shell {
-		return []string{"/bin/sh", "-c", r.Command[0], r.Name}
-	}
-	return slices.Clone(r.Command)
 }
 
 // annotationsFor are the OCI annotations of the image: its creation time,
