@@ -24,7 +24,7 @@ var allowed = map[string][]string{
 	"layers":             {"internal/safefile"},
 	"mounts":             {"env", "layers"},
 	"rootless":           {"mounts", "cgroups", "internal/safefile"},
-	"doctor":             {"env", "layers", "build", "rootless", "cgroups", "watch"},
+	"doctor":             {"env", "layers", "build", "rootless", "cgroups", "watch", "runstate", "internal/safefile"},
 	"cgroups":            {},
 	"templates":          {},
 	"internal/testimage": {},
