@@ -314,5 +314,5 @@ type roleStarter struct {
 // or ctx is cancelled.
 func (s *roleStarter) Start(ctx context.Context, name string) (int, error) {
 	p := s.p.Load()
-	return p.Start(ctx, p.Env.Roles[name], project.RunOptions{StopTimeout: s.grace, Background: true, Pod: s.pods})
+	return p.Run(ctx, p.Env.Roles[name], project.RunOptions{StopTimeout: s.grace, Background: true, Pod: s.pods, Via: "watch"})
 }
