@@ -28,7 +28,7 @@ var allowed = map[string][]string{
 	"mounts":             {}, // nook-init links it: nothing of ours
 	"rootfs":             {"env", "layers", "mounts"},
 	"rootless":           {"mounts", "cgroups", "internal/safefile", "internal/companion"},
-	"doctor":             {"env", "layers", "build", "rootless", "cgroups", "watch"},
+	"doctor":             {"env", "layers", "build", "rootless", "cgroups", "watch", "runstate", "internal/safefile"},
 	"cgroups":            {},
 	"templates":          {},
 	"internal/testimage": {},

@@ -38,6 +38,7 @@ func newFake(t *testing.T) *fake {
 		UID:        os.Getuid(),
 		Exe:        "/opt/nook/bin/nook",
 		StoreDir:   filepath.Join(root, "home/me/.local/share/nook"),
+		RunDir:     filepath.Join(root, "run/user/1000/nook"),
 		ConfigPath: filepath.Join(root, "home/me/.config/nook/config.toml"),
 	}
 	f.m.LookPath = func(name string) (string, error) {
@@ -75,6 +76,9 @@ func newFake(t *testing.T) *fake {
 	f.write("usr/bin/slirp4netns", "")
 	f.write("dev/net/tun", "")
 	f.mkdir("home/me/.local/share/nook/tmp")
+	if err := os.MkdirAll(f.m.path("run/user/1000"), 0o700); err != nil {
+		t.Fatal(err)
+	}
 	f.programs = map[string]string{
 		"slirp4netns": filepath.Join(root, "usr/bin/slirp4netns"),
 		// The machine's own helpers: a fake cannot be setuid root.

@@ -24,6 +24,7 @@ type Machine struct {
 	Ping      func(ctx context.Context, host string, insecure bool) error // a registry answers: layers.PingRegistry
 
 	StoreDir   string // the store (env.StoreDir)
+	RunDir     string // the run-state directory (env.RunDir)
 	ConfigPath string // the user config (env.UserConfigPath); "" when there is none
 
 	// Project is the project nook doctor runs in; nil outside one.

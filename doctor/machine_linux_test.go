@@ -19,7 +19,7 @@ func TestHealthyMachine(t *testing.T) {
 			t.Errorf("%s: %s (%s)", c.Name, c.Status, c.Summary)
 		}
 	}
-	want := "kernel, user namespaces, trial run, id map, outbound network, ports, inotify, cgroups, store, user config"
+	want := "kernel, user namespaces, trial run, id map, outbound network, ports, inotify, cgroups, run state, store, user config"
 	if got := strings.Join(names, ", "); got != want {
 		t.Errorf("checks %s, want %s", got, want)
 	}

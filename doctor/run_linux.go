@@ -26,6 +26,7 @@ func Local(project *Project, registries bool) *Machine {
 		Trial:      rootless.Trial,
 		Ping:       pingRegistry,
 		StoreDir:   env.StoreDir(),
+		RunDir:     env.RunDir(),
 		ConfigPath: env.UserConfigPath(),
 		Project:    project,
 		Registries: registries,
@@ -39,7 +40,7 @@ func Run(m *Machine) *Report {
 	user, config := checkConfig(m)
 	userns, trial := checkNamespaces(m)
 	add(checkKernel(m), userns, trial, checkIDMap(m, user), checkOutbound(m), checkPorts(m),
-		checkInotify(m), checkCgroups(m), checkStore(m), config)
+		checkInotify(m), checkCgroups(m), checkRunState(m), checkStore(m), config)
 	if m.Registries {
 		add(checkRegistries(m, user)...)
 	}

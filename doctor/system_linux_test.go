@@ -2,9 +2,11 @@ package doctor
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/nookenv/nook/env"
@@ -219,5 +221,39 @@ func TestMountType(t *testing.T) {
 		if got := mountType(info, path); got != want {
 			t.Errorf("mountType(%s) = %q, want %q", path, got, want)
 		}
+	}
+}
+
+func TestRunState(t *testing.T) {
+	f := newFake(t)
+	dir := f.m.RunDir
+	f.expect("run state", expect{status: OK, summary: []string{dir + " will be made, mode 0700, by the first command that needs it"}})
+	if _, err := os.Lstat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("doctor made %s (%v): it makes nothing", dir, err)
+	}
+
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	f.expect("run state", expect{status: OK, summary: []string{dir + " is yours, mode 0700"}})
+
+	// Made by someone who opened it to others: nook refuses it, and so
+	// says doctor, with the fix the commands give.
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	f.expect("run state", expect{status: Fail,
+		summary: []string{dir + " has mode 0777: other users can put files in it: every command refuses to use it"},
+		or_:     []string{"it may hold what others put there: remove it with all it holds (rm -r " + dir + "), and nook makes it afresh with mode 0700"}})
+
+	// A link in its place.
+	f.remove("run/user/1000/nook")
+	if err := os.Symlink(t.TempDir(), dir); err != nil {
+		t.Fatal(err)
+	}
+	r := f.expect("run state", expect{status: Fail, summary: []string{dir + " is a symbolic link"},
+		or_: []string{"nook follows no link here: remove it (rm " + dir + "), and nook makes the directory itself"}})
+	if !strings.Contains(r.Summary, "the run-state directory") {
+		t.Errorf("summary %q does not name what the directory is", r.Summary)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/nookenv/nook/env"
 	"github.com/nookenv/nook/export/workload"
 	"github.com/nookenv/nook/layers"
+	"github.com/nookenv/nook/project"
 	"github.com/nookenv/nook/rootless"
 )
 
@@ -51,21 +52,27 @@ func imageConfig(e *env.Env, role *env.Role, snap *layers.Snapshot, created time
 	if err != nil {
 		return v1.ConfigFile{}, err
 	}
+	// The role's process as nook runs it (project.RoleProcess): on the
+	// project's environment its command and no entrypoint; on an image of
+	// its own the image's entrypoint (or the role's) in front of its
+	// command or the image's cmd, in its workdir, as its user.
+	proc, err := project.RoleProcess(e, role, snap.Config, nil)
+	if err != nil {
+		return v1.ConfigFile{}, err
+	}
 	c := v1.Config{
 		Env:        workload.ConfigEnv(snap.Config.Env, role),
-		WorkingDir: role.Workdir,
+		WorkingDir: proc.Workdir,
 		Labels:     annotations,
+		Cmd:        proc.Args[len(proc.Entrypoint):],
 	}
-	if len(role.Command) > 0 {
-		c.Cmd = workload.CommandLine(role)
-		c.Entrypoint = nil
-	} else {
-		c.Entrypoint, c.Cmd = snap.Config.Entrypoint, snap.Config.Cmd
+	if len(proc.Entrypoint) > 0 {
+		c.Entrypoint = proc.Entrypoint
 	}
-	if !rootless.RootUser(role.User) {
-		c.User = role.User
+	if u := proc.User; !rootless.RootUser(u) && u != rootless.HostUser {
+		c.User = u
 	} else if snap.Config.User != "" {
-		c.User = "0"
+		c.User = "0" // user = "host" is you on this machine: elsewhere, root
 	}
 	for _, p := range role.Ports {
 		if c.ExposedPorts == nil {

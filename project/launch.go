@@ -1,6 +1,7 @@
 package project
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -55,6 +56,8 @@ type launch struct {
 
 	// print receives nook's own lines.
 	print Printer
+	// via names the command in the run's record (RunOptions.Via).
+	via string
 }
 
 // built is one environment of the project (x) as roles run in it: the
@@ -233,7 +236,7 @@ func (l launch) run() (int, error) {
 	if grace <= 0 {
 		grace = rootless.DefaultStopTimeout
 	}
-	done, err := recordRun(l.env, l.role, l.shell, grace)
+	done, err := recordRun(l.env, l.role, l.shell, cmp.Or(l.via, "run"), grace)
 	var unsafe *safefile.UnsafeError
 	switch {
 	case errors.As(err, &unsafe):

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"sync"
+
+	"golang.org/x/term"
 )
 
 // roleColours are the ANSI colours of role prefixes on a terminal, given
@@ -84,4 +86,22 @@ func (m *logMux) copy(r *bufio.Reader, log io.Writer, prefix string) {
 			return
 		}
 	}
+}
+
+// Prefixer puts each role's name in front of its output lines on one
+// writer, as a foreground nook up does: for nook watch, whose roles share
+// the terminal.
+type Prefixer struct{ mux *logMux }
+
+// NewPrefixer prefixes the output of roles on w, each role in a colour of
+// its own when w is a terminal and NO_COLOR is not set.
+func NewPrefixer(w *os.File, roles []string) *Prefixer {
+	colour := term.IsTerminal(int(w.Fd())) && os.Getenv("NO_COLOR") == ""
+	return &Prefixer{mux: newLogMux(w, colour, roles)}
+}
+
+// Pipe is where one run of role writes (RunOptions.Out); close it once
+// the run has started, and wait for done before the next run's output.
+func (x *Prefixer) Pipe(role string) (w *os.File, done <-chan struct{}, err error) {
+	return x.mux.pipe(role, io.Discard)
 }

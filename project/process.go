@@ -16,9 +16,10 @@ type Process struct {
 	Args    []string // argv
 	Workdir string   // the working directory inside
 	User    string   // who it runs as ("" or "root": root inside, you outside)
-	// Entrypoint is set when Args begins with an entrypoint: the image's,
-	// or the role's own entrypoint key.
-	Entrypoint bool
+	// Entrypoint is the part of Args that is an entrypoint (the image's,
+	// or the role's own entrypoint key), empty when there is none; the
+	// rest of Args is the image's cmd or the role's command.
+	Entrypoint []string
 	// ArgsUnused is set when a string command of several lines never
 	// looks at the args passed to it (commandLine).
 	ArgsUnused bool
@@ -58,7 +59,7 @@ func RoleProcess(e *env.Env, r *env.Role, cfg layers.ImageConfig, args []string)
 		Args:       slices.Concat(entry, cmd),
 		Workdir:    cmp.Or(r.Workdir, cfg.WorkingDir, e.Workdir),
 		User:       cmp.Or(r.User, cfg.User),
-		Entrypoint: len(entry) > 0,
+		Entrypoint: entry,
 		ArgsUnused: unused,
 	}
 	if len(p.Args) == 0 {
@@ -131,7 +132,7 @@ func (l launch) idmapHint(b *built) func(int, error) (int, error) {
 		if err != nil || code == 0 || code >= 128 || l.shell || l.role.Own == nil || b.idmap == rootless.IDMapFull {
 			return code, err
 		}
-		if proc, perr := RoleProcess(l.env, l.role, b.snap.Config, l.args); perr != nil || !proc.Entrypoint && !LongRunning(l.role) {
+		if proc, perr := RoleProcess(l.env, l.role, b.snap.Config, l.args); perr != nil || len(proc.Entrypoint) == 0 && !LongRunning(l.role) {
 			return code, err
 		}
 		fmt.Fprintf(l.stdio().Err, "nook: hint: role %s runs on an image of its own under nook's single-id map, where root is the only user: "+

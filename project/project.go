@@ -196,6 +196,10 @@ type RunOptions struct {
 	// Pod is the connection to the project's pod that the roles of one
 	// command share (nil: the launch joins the pod for its own run).
 	Pod *PodJoiner
+
+	// Via names the command that runs the role in its run-state record
+	// (Run): "run" when empty, "watch" for nook watch.
+	Via string
 }
 
 // Start launches role in its environment, building what is missing, and
@@ -205,15 +209,16 @@ func (p *Project) Start(ctx context.Context, role *env.Role, o RunOptions) (int,
 	return p.launch(ctx, role, o).start()
 }
 
-// Run is Start recorded in the run state while it lasts, as nook run, exec
-// and shell are, so that nook ps lists it and nook stop can end it.
+// Run is Start recorded in the run state while it lasts, as nook run, exec,
+// shell and watch are, so that nook ps lists it, nook stop can end it and
+// a nook run of a role that depends on it joins it.
 func (p *Project) Run(ctx context.Context, role *env.Role, o RunOptions) (int, error) {
 	return p.launch(ctx, role, o).run()
 }
 
 func (p *Project) launch(ctx context.Context, role *env.Role, o RunOptions) launch {
 	return launch{env: p.Env, role: role, vars: p.Vars, args: o.Args, shell: o.Shell, ctx: ctx, stopTimeout: o.StopTimeout,
-		background: o.Background, out: o.Out, pod: o.Pod, built: p.built(role), print: p.Printer}
+		background: o.Background, out: o.Out, pod: o.Pod, built: p.built(role), print: p.Printer, via: o.Via}
 }
 
 // NewPodJoiner is a connection to the project's pod for the roles of one

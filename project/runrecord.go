@@ -43,16 +43,16 @@ func roleRecord(e *env.Env, r *env.Role, via string) (*runstate.Role, error) {
 	return rec, nil
 }
 
-// recordRun records a `nook run` of role r as running until done is
-// called; a killed nook leaves a stale record that ps cleans. nook exec
-// and nook shell (r without a name) are recorded as "exec" and "shell".
-// grace is the stop grace period of the run.
-func recordRun(e *env.Env, r *env.Role, shell bool, grace time.Duration) (done func(), err error) {
+// recordRun records a run of role r by the command via ("run" or "watch")
+// as running until done is called; a killed nook leaves a stale record
+// that ps cleans. nook exec and nook shell (r without a name) are recorded
+// as "exec" and "shell". grace is the stop grace period of the run.
+func recordRun(e *env.Env, r *env.Role, shell bool, via string, grace time.Duration) (done func(), err error) {
 	proj, err := OpenRunState(e)
 	if err != nil {
 		return nil, err
 	}
-	rec, err := roleRecord(e, r, "run")
+	rec, err := roleRecord(e, r, via)
 	if err != nil {
 		return nil, err
 	}

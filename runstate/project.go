@@ -111,6 +111,13 @@ func MakeRunDir(runDir string) error {
 	return makeDirs(runDir)
 }
 
+// CheckRunDir checks the run-state directory dir as every command that
+// uses it does (MakeRunDir), without making it (nook doctor): exists
+// reports whether it is there.
+func CheckRunDir(dir string) (exists bool, err error) {
+	return runDir.CheckTop(dir)
+}
+
 // Open returns the run state of project id under runDir, creating its
 // directories (mode 0700) when missing; the run-state directory and each
 // of them must be safe (see makeDirs).

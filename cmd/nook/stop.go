@@ -77,6 +77,12 @@ func stopRoles(proj *runstate.Project, names []string) error {
 		switch {
 		case r.Via == "run":
 			owners = append(owners, stopOwner{owner: r.Owner, grace: r.Grace})
+		case r.Via == "watch":
+			// nook watch would only start it again: it ends, with its roles.
+			fmt.Fprintf(os.Stderr, "nook: stop: %s runs under nook watch (pid %d): stopping that nook watch\n", r.Role, r.Owner.Pid)
+			if !slices.ContainsFunc(owners, func(o stopOwner) bool { return o.owner == r.Owner }) {
+				owners = append(owners, stopOwner{owner: r.Owner, grace: r.Grace})
+			}
 		case sup != nil && r.Owner == sup.Owner:
 			upRoles = append(upRoles, r.Role)
 		}

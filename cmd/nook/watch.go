@@ -167,6 +167,9 @@ func (w *watchLoop) use(ctx context.Context, p *project.Project) error {
 	}
 	pods := p.NewPodJoiner()
 	starter := &roleStarter{grace: w.grace, pods: pods}
+	if len(roles) > 1 {
+		starter.out = project.NewPrefixer(os.Stdout, roles)
+	}
 	starter.p.Store(p)
 	sup, err := supervise.New(ctx, starter, sroles, w.report(e))
 	if err != nil {
@@ -308,11 +311,24 @@ type roleStarter struct {
 	p     atomic.Pointer[project.Project]
 	grace time.Duration
 	pods  *project.PodJoiner
+	out   *project.Prefixer // with several roles, their lines on stdout prefixed by role; nil: as they are
 }
 
 // Start runs the role in the foreground, without a terminal, until it ends
 // or ctx is cancelled.
 func (s *roleStarter) Start(ctx context.Context, name string) (int, error) {
 	p := s.p.Load()
-	return p.Start(ctx, p.Env.Roles[name], project.RunOptions{StopTimeout: s.grace, Background: true, Pod: s.pods})
+	o := project.RunOptions{StopTimeout: s.grace, Background: true, Pod: s.pods, Via: "watch"}
+	if s.out != nil {
+		w, done, err := s.out.Pipe(name)
+		if err != nil {
+			return exitNook, err
+		}
+		o.Out = w
+		defer func() {
+			w.Close()
+			<-done // the role's last lines are out before the next run's
+		}()
+	}
+	return p.Run(ctx, p.Env.Roles[name], o)
 }

@@ -1,11 +1,11 @@
-"""Talks to the web role and to the database, both on the pod's localhost."""
+"""Talks to the web role and to the database by their role names, as between Compose services."""
 
 import subprocess
 import urllib.request
 
 
 def visits():
-    with urllib.request.urlopen("http://localhost:8080/") as r:
+    with urllib.request.urlopen("http://web:8080/") as r:
         return int(r.read().decode().split()[1])
 
 

@@ -45,6 +45,9 @@ func Compose(w *Workload, path string) ([]byte, []string, error) {
 	for _, n := range all {
 		r := w.Role(n)
 		s := composeService(w, r, base)
+		if warn := hostUserWarning(r); warn != "" {
+			warnings = append(warnings, warn)
+		}
 		if slices.Contains(w.Jobs, n) {
 			s.Profiles = []string{n}
 		}
@@ -97,13 +100,14 @@ func Compose(w *Workload, path string) ([]byte, []string, error) {
 func composeService(w *Workload, r *env.Role, base string) types.ServiceConfig {
 	img := w.Images[r.Name]
 	s := types.ServiceConfig{Name: r.Name}
-	s.Image, s.WorkingDir, s.DependsOn = img.Name, r.Workdir, types.DependsOnConfig{}
-	if len(r.Command) > 0 {
-		if len(img.Entrypoint) > 0 {
-			s.Entrypoint = workload.CommandLine(r)
-		} else {
-			s.Command = workload.CommandLine(r)
-		}
+	s.Image, s.DependsOn = img.Name, types.DependsOnConfig{}
+	if r.Own == nil {
+		s.WorkingDir = r.Workdir // a role on its own image has its workdir in the image
+	}
+	if cmd := roleCommand(r); cmd != nil && len(img.Entrypoint) > 0 {
+		s.Entrypoint = cmd
+	} else if cmd != nil {
+		s.Command = cmd
 	}
 	if delta := envDelta(img, r); len(delta) > 0 {
 		s.Environment = types.MappingWithEquals{}
@@ -112,7 +116,7 @@ func composeService(w *Workload, r *env.Role, base string) types.ServiceConfig {
 			s.Environment[kv[0]] = &v
 		}
 	}
-	if u := roleUser(r); u != imageUser(img) {
+	if u := roleUser(r, img); u != imageUser(img) {
 		s.User = u
 	}
 	for _, p := range r.Ports {

@@ -59,8 +59,9 @@ func TestCompose(t *testing.T) {
 	if db.Restart != types.RestartPolicyAlways || db.HealthCheck == nil || db.HealthCheck.Test[0] != "CMD-SHELL" {
 		t.Errorf("db: restart %q, healthcheck %+v", db.Restart, db.HealthCheck)
 	}
-	if db.Image != "docker.io/library/postgres:16" || db.User != "0" {
-		t.Errorf("db: image %q, user %q", db.Image, db.User)
+	if db.Image != "docker.io/library/postgres:16" || db.User != "" || db.WorkingDir != "" || db.Command != nil || db.Entrypoint != nil {
+		t.Errorf("db: image %q, user %q, workdir %q, command %v, entrypoint %v; want its own image run as it is (its user, workdir, entrypoint and cmd)",
+			db.Image, db.User, db.WorkingDir, db.Command, db.Entrypoint)
 	}
 	web := svc("web")
 	if web.NetworkMode != "service:db" || len(web.Ports) != 0 {

@@ -178,9 +178,13 @@ func (k *kubeMapper) podSpec(roles []string, job string) corev1.PodSpec {
 // container is role r as a container.
 func (k *kubeMapper) container(r *env.Role) corev1.Container {
 	img := k.w.Images[r.Name]
-	c := corev1.Container{Name: workload.DNSLabel(r.Name), Image: img.Name, WorkingDir: r.Workdir}
-	if len(r.Command) > 0 {
-		c.Command = workload.CommandLine(r)
+	c := corev1.Container{Name: workload.DNSLabel(r.Name), Image: img.Name}
+	if r.Own == nil {
+		c.WorkingDir = r.Workdir // a role on its own image has its workdir in the image
+	}
+	c.Command = roleCommand(r)
+	if w := hostUserWarning(r); w != "" {
+		k.warn(w)
 	}
 	for _, kv := range envDelta(img, r) {
 		c.Env = append(c.Env, corev1.EnvVar{Name: kv[0], Value: kv[1]})
@@ -199,7 +203,7 @@ func (k *kubeMapper) container(r *env.Role) corev1.Container {
 	if r.Tty != nil && *r.Tty {
 		c.TTY, c.Stdin = true, true
 	}
-	if user := roleUser(r); user != imageUser(img) {
+	if user := roleUser(r, img); user != imageUser(img) {
 		if uid, gid, ok := numericUser(user); ok {
 			c.SecurityContext = &corev1.SecurityContext{RunAsUser: &uid, RunAsGroup: gid}
 		} else {

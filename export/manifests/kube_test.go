@@ -77,8 +77,8 @@ func TestKubernetesPod(t *testing.T) {
 	if db.Image != "docker.io/library/postgres:16" || db.Command != nil {
 		t.Errorf("db runs %s %v, want its own image and entrypoint", db.Image, db.Command)
 	}
-	if db.SecurityContext == nil || *db.SecurityContext.RunAsUser != 0 {
-		t.Errorf("db must run as root (nook's default) over its image's user postgres: %+v", db.SecurityContext)
+	if db.SecurityContext != nil || db.WorkingDir != "" {
+		t.Errorf("db must run as its image's user in its image's workdir, as nook runs a role on its own image: %+v, workdir %q", db.SecurityContext, db.WorkingDir)
 	}
 	if len(spec.Containers) != 1 || spec.Containers[0].Name != "web" {
 		t.Fatalf("containers %+v, want web", spec.Containers)

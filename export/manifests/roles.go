@@ -22,12 +22,40 @@ type (
 	RoleImage = workload.RoleImage
 )
 
-// roleUser is who role runs as, "0" for root.
-func roleUser(r *env.Role) string {
-	if rootless.RootUser(r.User) {
+// roleUser is who role r runs as in img, "0" for root: its user, else on
+// an image of its own the image's (whose export holds the role's user, as
+// nook runs it), else root. user = "host" is you on this machine:
+// elsewhere it is root (hostUserWarning).
+func roleUser(r *env.Role, img RoleImage) string {
+	switch {
+	case r.Own != nil && r.User == "":
+		return imageUser(img)
+	case rootless.RootUser(r.User) || r.User == rootless.HostUser:
 		return "0"
 	}
 	return r.User
+}
+
+// hostUserWarning says, for a role with user = "host", that it runs as
+// root where the export runs; "" for other roles.
+func hostUserWarning(r *env.Role) string {
+	if r.User != rootless.HostUser {
+		return ""
+	}
+	return fmt.Sprintf(`role %s: user = "host" (you, on this machine) runs as root in the export`, r.Name)
+}
+
+// roleCommand is the argv role r's container runs instead of its image's
+// entrypoint and cmd, nil when it runs the image's own. A role in the
+// project's environment shares the project's image (made with another
+// role's command, and no entrypoint, as nook runs a command): it runs its
+// command. A role on an image of its own has that image to itself,
+// exported with the role's process (project.RoleProcess): the image's.
+func roleCommand(r *env.Role) []string {
+	if r.Own != nil || len(r.Command) == 0 {
+		return nil
+	}
+	return workload.CommandLine(r)
 }
 
 // imageUser is who the image runs its command as, "0" for root.

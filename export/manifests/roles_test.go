@@ -31,8 +31,8 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 // shopWorkload is a project of the shapes the mappings must handle: a
-// database with an image of its own (a hand-made role → image map: the
-// env types have no per-role image yet), a one-shot migration that needs
+// database on an image of its own (its export: the image's entrypoint and
+// user), a one-shot migration that needs
 // it up, a build step, a web server with ports, ready, a volume, a bind
 // mount and limits, and a test role run on request.
 func shopWorkload() *Workload {
@@ -41,7 +41,8 @@ func shopWorkload() *Workload {
 		File: "/home/dev/shop/nook.toml", ProjectDir: "/home/dev/shop", Project: "Shop", Hostname: "shop",
 		Image: "docker.io/library/golang:1.24-bookworm", Workdir: "/work",
 		Roles: map[string]*env.Role{
-			"db": {Name: "db", Vars: []string{"POSTGRES_PASSWORD=dev"}, Workdir: "/work", Network: env.NetworkPrivate,
+			"db": {Name: "db", Own: &env.Environment{Name: "db", Image: "docker.io/library/postgres:16", ImageRef: "postgres:16"},
+				Vars: []string{"POSTGRES_PASSWORD=dev"}, Network: env.NetworkPrivate,
 				Restart: env.RestartAlways, Ready: &env.Ready{Port: 5432},
 				Volumes: []env.Volume{{Name: "pgdata", Target: "/var/lib/postgresql/data"}}},
 			"migrate": {Name: "migrate", Command: []string{"go run ./cmd/migrate"}, Shell: true, Workdir: "/work",

@@ -65,6 +65,34 @@ func (e *UnsafeError) Unwrap() error { return e.Err }
 // parent is allowed: with a umask of 002 a user's own directories are,
 // for a group of the user alone.)
 func (d Dir) MakeTop(path string) error {
+	if err := d.checkParent(path); err != nil {
+		return err
+	}
+	st, err := d.make(path)
+	if err != nil {
+		return err
+	}
+	return d.checkTop(path, st)
+}
+
+// CheckTop checks the top directory at path as MakeTop would, without
+// making it: exists reports whether it is there. Nothing is written.
+func (d Dir) CheckTop(path string) (exists bool, err error) {
+	if err := d.checkParent(path); err != nil {
+		return false, err
+	}
+	var st unix.Stat_t
+	if err := unix.Lstat(path, &st); errors.Is(err, unix.ENOENT) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("checking %s %s: %w", d.What, path, err)
+	}
+	return true, d.checkTop(path, st)
+}
+
+// checkParent checks the parent of the top directory at path: there,
+// the user's or root's, and sticky when everyone may write in it.
+func (d Dir) checkParent(path string) error {
 	parent := filepath.Dir(path)
 	var pst unix.Stat_t
 	if err := unix.Stat(parent, &pst); err != nil {
@@ -74,19 +102,21 @@ func (d Dir) MakeTop(path string) error {
 		}
 		return fmt.Errorf("checking the parent of %s %s: %w", d.What, path, err)
 	}
-	me := os.Getuid()
 	switch {
-	case int(pst.Uid) != me && pst.Uid != 0:
+	case int(pst.Uid) != os.Getuid() && pst.Uid != 0:
 		return &UnsafeError{What: d.What, Path: path, Fix: d.Elsewhere,
 			Problem: fmt.Sprintf("cannot be kept safe: its parent %s is owned by %s, who could replace it", parent, uidName(pst.Uid))}
 	case pst.Mode&0o002 != 0 && pst.Mode&unix.S_ISVTX == 0:
 		return &UnsafeError{What: d.What, Path: path, Fix: d.Elsewhere,
 			Problem: fmt.Sprintf("cannot be kept safe: its parent %s (mode %04o) is writable by everyone and not sticky (as /tmp is), so anyone could replace it", parent, pst.Mode&0o7777)}
 	}
-	st, err := d.make(path)
-	if err != nil {
-		return err
-	}
+	return nil
+}
+
+// checkTop checks the lstat st of the top directory at path, following
+// a link of the user's own where d allows it.
+func (d Dir) checkTop(path string, st unix.Stat_t) error {
+	me := os.Getuid()
 	if st.Mode&unix.S_IFMT == unix.S_IFLNK && d.FollowOwnLink && int(st.Uid) == me {
 		if err := unix.Stat(path, &st); err != nil {
 			return fmt.Errorf("checking %s %s: %w", d.What, path, err)
