@@ -24,21 +24,9 @@ trap cleanup EXIT
 
 # The registry: the Debian test image (mmdebstrap, cached under
 # ~/.cache/nook-test) served on loopback until this script ends.
-nook=${NOOK_BIN:-}
-registry=${REGISTRY_BIN:-}
-if [ -z "$nook" ]; then
-	CGO_ENABLED=0 go build -o "$work/" ./cmd/... # nook and nook-init, side by side
-	nook=$work/nook
-fi
-if [ -z "$registry" ]; then
-	go build -o "$work/registry" ./bench/registry
-	registry=$work/registry
-fi
-mkfifo "$work/host"
-"$registry" >"$work/host" &
-registry_pid=$!
-read -r host <"$work/host"
-echo "registry: $host"
+. bench/lib.sh
+build_nook
+serve_registry
 
 mkdir "$work/project"
 cat >"$work/project/nook.toml" <<TOML
