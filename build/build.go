@@ -225,12 +225,8 @@ func (b *Builder) steps(ctx context.Context, e *env.Env, plan *Plan, in Input, b
 			continue
 		}
 		if b.Offline {
-			if st.Kind == layers.KindPackages && !plan.Pinned {
-				what := "the versions of " + joinNames(unpinned(in)) + " (" + LockFile + " pins none)"
-				if len(unpinned(in)) == 0 {
-					what = "the layer of build step " + plan.label(i)
-				}
-				return nil, 0, &OfflineError{What: what}
+			if names := unpinned(in); st.Kind == layers.KindPackages && !plan.Pinned && len(names) > 0 {
+				return nil, 0, &OfflineError{What: "the versions of " + joinNames(names) + " (" + LockFile + " pins none)"}
 			}
 			return nil, 0, &OfflineError{What: "the layer of build step " + plan.label(i)}
 		}
