@@ -310,12 +310,7 @@ func (b *Builder) image(ctx context.Context, ref string, pl *layers.EnvLock) (*l
 	if pl != nil {
 		want = pl.Digest
 	}
-	lookup := ref
-	if want != "" && r.Kind == layers.KindRegistry {
-		// The digest, not the tag: no registry round-trip, and a tag that
-		// moved since the lock was written does not matter.
-		lookup = r.Name.Context().Name() + "@" + want
-	}
+	lookup := pinnedRef(ref, r, want)
 	snap, err := b.Store.Lookup(lookup)
 	if err == nil && b.Update && r.Kind == layers.KindRegistry {
 		err = layers.ErrNotPulled // --update resolves the tag again
@@ -364,6 +359,17 @@ func (b *Builder) idmap() string {
 // builtLayer is the record of st's layer.
 func builtLayer(st Step) layers.BuiltLayer {
 	return layers.BuiltLayer{Parent: st.Parent, Kind: st.Kind, Text: st.Text}
+}
+
+// pinnedRef is how the store is asked for the image ref (parsed as r) that
+// the lock pins at digest ("" when it pins none): a registry image by the
+// digest, not the tag — no registry round-trip, and a tag that moved since
+// the lock was written does not matter.
+func pinnedRef(ref string, r layers.Reference, digest string) string {
+	if digest == "" || r.Kind != layers.KindRegistry {
+		return ref
+	}
+	return r.Name.Context().Name() + "@" + digest
 }
 
 // localSource reports whether ref names an image in a local file (an OCI

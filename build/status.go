@@ -34,8 +34,8 @@ func Check(store *layers.Store, e *env.Env, x *env.Environment, lock *layers.Loc
 		return s
 	}
 	lookup := x.Image
-	if r, err := layers.ParseReference(x.Image); err == nil && r.Kind == layers.KindRegistry && pl != nil {
-		lookup = r.Name.Context().Name() + "@" + pl.Digest
+	if r, err := layers.ParseReference(x.Image); err == nil && pl != nil {
+		lookup = pinnedRef(x.Image, r, pl.Digest)
 	}
 	snap, err := store.Lookup(lookup)
 	s.Pulled = err == nil && (pl == nil || snap.Digest == pl.Digest)
