@@ -100,7 +100,7 @@ func (s *Store) fetchLayer(ctx context.Context, l layerSource, rep *reporter) (U
 		if rerr := removeTree(tmp); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
-		if namesBlob(err) {
+		if blobFault(err) != nil { // it names the blob already
 			return Unpacked{}, err
 		}
 		return Unpacked{}, fmt.Errorf("layer %s: %w", l.label(), err)
@@ -156,17 +156,10 @@ func (s *Store) unpackLayer(ctx context.Context, l layerSource, dir string, rep 
 	return blob.done, stats, nil
 }
 
-// namesBlob reports whether err names the blob it is about already.
-func namesBlob(err error) bool {
-	var stall *StallError
-	var desc *DescriptorError
-	return errors.As(err, &stall) || errors.As(err, &desc)
-}
-
-// readError is err, or, when the blob's source is at fault (a registry that
-// fell silent, a descriptor that lied), that cause alone: where in the tar
-// stream it struck says nothing to the user.
-func readError(err error) error {
+// blobFault is the cause in err when the blob's source is at fault (a
+// registry that fell silent, a descriptor that lied), which names the
+// blob; nil otherwise.
+func blobFault(err error) error {
 	var stall *StallError
 	if errors.As(err, &stall) {
 		return stall
@@ -174,6 +167,16 @@ func readError(err error) error {
 	var desc *DescriptorError
 	if errors.As(err, &desc) {
 		return desc
+	}
+	return nil
+}
+
+// readError is err, or, when the blob's source is at fault, that cause
+// alone (blobFault): where in the tar stream it struck says nothing to the
+// user.
+func readError(err error) error {
+	if fault := blobFault(err); fault != nil {
+		return fault
 	}
 	return err
 }
