@@ -59,13 +59,13 @@ func decompress(r io.Reader, mediaType types.MediaType, blob string) (io.ReadClo
 		return nil, &DescriptorError{Blob: blob, Msg: fmt.Sprintf("the blob is %s, but its media type %s says %s", got, mediaType, want)}
 	}
 	switch {
-	case bytes.HasPrefix(head, gzipMagic):
+	case got == compressionGzip:
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, fmt.Errorf("reading gzip layer header: %w", err)
 		}
 		return zr, nil
-	case bytes.HasPrefix(head, zstdMagic):
+	case got == compressionZstd:
 		zr, err := zstd.NewReader(br)
 		if err != nil {
 			return nil, fmt.Errorf("starting zstd layer decoder: %w", err)
