@@ -84,11 +84,16 @@ func debian() (v1.Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("making the Debian image: %w", err)
 	}
-	return mutate.Config(img, v1.Config{
+	return mutate.Config(img, debianConfig())
+}
+
+// debianConfig is the config of the Debian test images.
+func debianConfig() v1.Config {
+	return v1.Config{
 		Env:        []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
 		WorkingDir: "/",
 		Cmd:        []string{"bash"},
-	})
+	}
 }
 
 // cachedRootfs returns the path of the gzipped layer name under CacheDir:
@@ -190,11 +195,7 @@ func DebianZstd() (v1.Image, error) {
 		return nil, fmt.Errorf("making the zstd Debian image: %w", err)
 	}
 	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
-	return mutate.Config(img, v1.Config{
-		Env:        []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
-		WorkingDir: "/",
-		Cmd:        []string{"bash"},
-	})
+	return mutate.Config(img, debianConfig())
 }
 
 // recompressZstd writes the gzipped file gz again, zstd-compressed, to zst.
