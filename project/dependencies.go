@@ -28,7 +28,7 @@ func (p *Project) StartDependencies(ctx context.Context, role *env.Role, o RunOp
 		return func() {}, nil // the common run: no run state to read
 	}
 	e := p.Env
-	proj, err := OpenRunState(e)
+	proj, err := p.runState()
 	if err != nil {
 		return nil, err
 	}
