@@ -24,8 +24,11 @@ import (
 // SIGKILL) and waits for it; call it once role has ended. o.Pod is the
 // pod connection the command's roles share.
 func (p *Project) StartDependencies(ctx context.Context, role *env.Role, o RunOptions) (stop func(), err error) {
+	if len(role.DependsOn) == 0 {
+		return func() {}, nil // the common run: no run state to read
+	}
 	e := p.Env
-	proj, err := OpenRunState(e)
+	proj, err := p.runState()
 	if err != nil {
 		return nil, err
 	}

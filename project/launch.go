@@ -236,7 +236,7 @@ func (l launch) run() (int, error) {
 	if grace <= 0 {
 		grace = rootless.DefaultStopTimeout
 	}
-	done, err := recordRun(l.env, l.role, l.shell, cmp.Or(l.via, "run"), grace)
+	done, err := l.built.p.recordRun(l.role, l.shell, cmp.Or(l.via, "run"), grace)
 	var unsafe *safefile.UnsafeError
 	switch {
 	case errors.As(err, &unsafe):

@@ -23,6 +23,7 @@ import (
 	"github.com/nookenv/nook/env"
 	"github.com/nookenv/nook/layers"
 	"github.com/nookenv/nook/rootless"
+	"github.com/nookenv/nook/runstate"
 )
 
 // exitNook is the status of nook's own failures (SPEC §5), returned with
@@ -47,6 +48,7 @@ type Project struct {
 	mu         sync.Mutex
 	envs       map[string]*built // by environmentKey
 	set        *settings         // nook.lock and the roles' id map, once read (see settings)
+	state      *runstate.Project // the run state, once opened (see runState)
 	strictLock bool              // a lock that cannot be written is an error (nook build)
 }
 

@@ -14,6 +14,22 @@ func OpenRunState(e *env.Env) (*runstate.Project, error) {
 	return runstate.Open(env.RunDir(), e.ProjectID)
 }
 
+// runState is the project's run state (OpenRunState), opened on first
+// use: the runs of one command (nook run's role and its dependencies)
+// share it.
+func (p *Project) runState() (*runstate.Project, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.state == nil {
+		proj, err := OpenRunState(p.Env)
+		if err != nil {
+			return nil, err
+		}
+		p.state = proj
+	}
+	return p.state, nil
+}
+
 // runDir is the run-state directory, made or found safe (SPEC §8a) before
 // anything in it is read.
 func runDir() (string, error) {
@@ -47,12 +63,12 @@ func roleRecord(e *env.Env, r *env.Role, via string) (*runstate.Role, error) {
 // as running until done is called; a killed nook leaves a stale record
 // that ps cleans. nook exec and nook shell (r without a name) are recorded
 // as "exec" and "shell". grace is the stop grace period of the run.
-func recordRun(e *env.Env, r *env.Role, shell bool, via string, grace time.Duration) (done func(), err error) {
-	proj, err := OpenRunState(e)
+func (p *Project) recordRun(r *env.Role, shell bool, via string, grace time.Duration) (done func(), err error) {
+	proj, err := p.runState()
 	if err != nil {
 		return nil, err
 	}
-	rec, err := roleRecord(e, r, via)
+	rec, err := roleRecord(p.Env, r, via)
 	if err != nil {
 		return nil, err
 	}

@@ -71,7 +71,7 @@ func (p *Project) settings() (*settings, error) {
 		return nil, err
 	}
 	s := &settings{}
-	if s.idmap, err = rolesIDMap(p.Env, &s.user); err != nil {
+	if s.idmap, s.user, err = rolesIDMap(p.Env); err != nil {
 		return nil, err
 	}
 	s.lock = build.NewLock(build.LockPath(p.Env), lock, !p.strictLock)
@@ -84,25 +84,22 @@ func (p *Project) settings() (*settings, error) {
 // (whose files then belong to subordinate ids), a role whose user is not
 // root, or a role on an image of its own (whose user, or its entrypoint's,
 // may be another) — else the single-id map. Only then is the user config
-// read; it is stored in *user when user is not nil.
-func rolesIDMap(e *env.Env, user **env.UserConfig) (rootless.IDMap, error) {
+// read, and returned (nil otherwise).
+func rolesIDMap(e *env.Env) (rootless.IDMap, *env.UserConfig, error) {
 	if !slices.ContainsFunc(e.Environments(), (*env.Environment).Steps) && !slices.ContainsFunc(e.RoleNames(), func(n string) bool {
 		r := e.Roles[n]
 		return r.Own != nil || !rootless.RootUser(r.User)
 	}) {
-		return rootless.IDMapSingle, nil
+		return rootless.IDMapSingle, nil, nil
 	}
 	u, err := env.LoadUserConfig(env.UserConfigPath())
 	if err != nil {
-		return "", err
-	}
-	if user != nil {
-		*user = u
+		return "", nil, err
 	}
 	if u.IDMap == env.IDMapFull {
-		return rootless.IDMapFull, nil
+		return rootless.IDMapFull, u, nil
 	}
-	return rootless.IDMapSingle, nil
+	return rootless.IDMapSingle, u, nil
 }
 
 // BuildOptions are `nook build`'s options.

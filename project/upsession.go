@@ -159,11 +159,11 @@ func (p *Project) Up(proj *runstate.Project, roles []string, opt UpOptions) (int
 	defer pods.Close()
 	for _, n := range roles {
 		if inPod(e.Roles[n]) {
-			idmap, err := rolesIDMap(e, nil)
+			set, err := p.settings()
 			if err != nil {
 				return exitNook, err
 			}
-			if _, err := pods.join(idmap); err != nil { // the pod's notice first
+			if _, err := pods.join(set.idmap); err != nil { // the pod's notice first
 				return exitNook, err
 			}
 			break

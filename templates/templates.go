@@ -39,14 +39,14 @@ func Get(name string) ([]byte, error) {
 // The expressions that read templates are compiled when first used (nook
 // init, completion), not at every start of nook.
 var (
-	// imageLine is the line of a template that names its image.
-	imageLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^image\s*=\s*"[^"\n]*"`) })
+	// imageLine is the line of a template that names its image, the
+	// image its submatch.
+	imageLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^image\s*=\s*"([^"\n]*)"`) })
 	// purposeLine is a template's first line: "# nook.toml: a Go project's
 	// development environment."
 	purposeLine = sync.OnceValue(func() *regexp.Regexp {
 		return regexp.MustCompile(`^# nook\.toml: (.+?)(?:'s development environment)?\.\n`)
 	})
-	imageValue = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^image\s*=\s*"([^"\n]*)"`) })
 	roleHeader = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^\[roles\.([a-z0-9_-]+)\]`) })
 )
 
@@ -62,7 +62,7 @@ func Summary(name string) (string, error) {
 	if m := purposeLine().FindSubmatch(data); m != nil {
 		parts[0] = string(m[1])
 	}
-	if m := imageValue().FindSubmatch(data); m != nil {
+	if m := imageLine().FindSubmatch(data); m != nil {
 		parts = append(parts, "image "+string(m[1]))
 	}
 	var roles []string
