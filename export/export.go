@@ -46,11 +46,10 @@ type Result struct {
 
 // Written is one exported image.
 type Written struct {
-	Name    string   // its reference
-	Digest  string   // its manifest digest; "" when only a docker archive was written
-	ID      string   // its config digest (podman's and docker's image ID)
-	Roles   []string // the roles that run in it
-	Command string   // the role whose command it runs
+	Name    string // its reference
+	Digest  string // its manifest digest; "" when only a docker archive was written
+	ID      string // its config digest (podman's and docker's image ID)
+	Command string // the role whose command it runs
 }
 
 // Output is a file or registry an export wrote.
@@ -136,7 +135,6 @@ func Export(ctx context.Context, p *project.Project, o Options) (*Result, error)
 		for _, n := range members[k] {
 			w.Images[n] = ri
 		}
-		res.Images[len(res.Images)-1].Roles = members[k]
 	}
 	if o.K8s != "" {
 		b, warn, err := Kubernetes(w, o.K8sKind)
