@@ -98,7 +98,7 @@ func Export(ctx context.Context, p *project.Project, o Options) (*Result, error)
 	if err != nil {
 		return nil, err
 	}
-	created, err := Created(environ)
+	created, err := Created(os.Getenv)
 	if err != nil {
 		return nil, err
 	}
