@@ -218,6 +218,13 @@ func (x *exporter) exportEnvironment(ctx context.Context, role *env.Role, key st
 		if err := img.make(ctx, dir, done); err != nil {
 			return RoleImage{}, err
 		}
+	} else if x.o.DockerArchive == "" || !first {
+		// Written nowhere (the manifests alone, or an image of another
+		// environment beside a docker archive): the manifests name it
+		// by its ID all the same, as an export that writes it does.
+		if err := img.hash(ctx, done); err != nil {
+			return RoleImage{}, err
+		}
 	}
 	ref, err := x.imageName(img, key, first)
 	if err != nil {
