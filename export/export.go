@@ -117,6 +117,13 @@ func Export(ctx context.Context, p *project.Project, o Options) (*Result, error)
 			members[k] = append(members[k], n)
 		}
 	}
+	// Every environment is built (and locked) before any image is made:
+	// nook.lock is one of the project's files in each image.
+	for _, k := range groups {
+		if _, err := p.Environment(ctx, e.Roles[members[k][0]]); err != nil {
+			return nil, err
+		}
+	}
 	for i, k := range groups {
 		cmdRole := main
 		if i > 0 {
