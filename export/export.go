@@ -256,7 +256,11 @@ func (x *exporter) exportEnvironment(ctx context.Context, role *env.Role, key st
 		wr.Name = ref.Name()
 	}
 	if x.o.OCI != "" {
-		if err := writeOCI(ctx, img, x.o.OCI, ref); err != nil {
+		refName := ref.TagStr()
+		if !first {
+			refName = ref.Name() // the exported role's image has the tag
+		}
+		if err := writeOCI(ctx, img, x.o.OCI, ref, refName); err != nil {
 			return RoleImage{}, err
 		}
 		if first {
