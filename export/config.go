@@ -2,7 +2,6 @@ package export
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"time"
 
@@ -48,7 +47,7 @@ func Created(getenv func(string) string) (time.Time, error) {
 // command and user, its ports as exposed ports, and the annotations as
 // labels. The created time is the export's.
 func imageConfig(e *env.Env, role *env.Role, snap *layers.Snapshot, created time.Time, annotations map[string]string) (v1.ConfigFile, error) {
-	plat, err := v1.ParsePlatform(platformOf(snap))
+	plat, err := v1.ParsePlatform(layers.HostPlatform()) // nook builds for the host
 	if err != nil {
 		return v1.ConfigFile{}, err
 	}
@@ -89,10 +88,6 @@ func imageConfig(e *env.Env, role *env.Role, snap *layers.Snapshot, created time
 	}, nil
 }
 
-// platformOf is the platform of a snapshot's image: the host's, which
-// nook builds for.
-func platformOf(*layers.Snapshot) string { return layers.HostPlatform() }
-
 // annotationsFor are the OCI annotations of the image: its creation time,
 // the project's title, its git revision and origin when it has them, and
 // the base image when it comes from a registry.
@@ -115,6 +110,3 @@ func annotationsFor(e *env.Env, snap *layers.Snapshot, created time.Time, g gitI
 	}
 	return a
 }
-
-// environ is os.Getenv, for Created.
-var environ = os.Getenv

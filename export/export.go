@@ -46,11 +46,10 @@ type Result struct {
 
 // Written is one exported image.
 type Written struct {
-	Name    string   // its reference
-	Digest  string   // its manifest digest; "" when only a docker archive was written
-	ID      string   // its config digest (podman's and docker's image ID)
-	Roles   []string // the roles that run in it
-	Command string   // the role whose command it runs
+	Name    string // its reference
+	Digest  string // its manifest digest; "" when only a docker archive was written
+	ID      string // its config digest (podman's and docker's image ID)
+	Command string // the role whose command it runs
 }
 
 // Output is a file or registry an export wrote.
@@ -99,7 +98,7 @@ func Export(ctx context.Context, p *project.Project, o Options) (*Result, error)
 	if err != nil {
 		return nil, err
 	}
-	created, err := Created(environ)
+	created, err := Created(os.Getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -116,6 +115,13 @@ func Export(ctx context.Context, p *project.Project, o Options) (*Result, error)
 		}
 		if !slices.Contains(members[k], n) {
 			members[k] = append(members[k], n)
+		}
+	}
+	// Every environment is built (and locked) before any image is made:
+	// nook.lock is one of the project's files in each image.
+	for _, k := range groups {
+		if _, err := p.Environment(ctx, e.Roles[members[k][0]]); err != nil {
+			return nil, err
 		}
 	}
 	for i, k := range groups {
@@ -136,7 +142,6 @@ func Export(ctx context.Context, p *project.Project, o Options) (*Result, error)
 		for _, n := range members[k] {
 			w.Images[n] = ri
 		}
-		res.Images[len(res.Images)-1].Roles = members[k]
 	}
 	if o.K8s != "" {
 		b, warn, err := Kubernetes(w, o.K8sKind)
@@ -220,6 +225,13 @@ func (x *exporter) exportEnvironment(ctx context.Context, role *env.Role, key st
 		if err := img.make(ctx, dir, done); err != nil {
 			return RoleImage{}, err
 		}
+	} else if x.o.DockerArchive == "" || !first {
+		// Written nowhere (the manifests alone, or an image of another
+		// environment beside a docker archive): the manifests name it
+		// by its ID all the same, as an export that writes it does.
+		if err := img.hash(ctx, done); err != nil {
+			return RoleImage{}, err
+		}
 	}
 	ref, err := x.imageName(img, key, first)
 	if err != nil {
@@ -244,7 +256,11 @@ func (x *exporter) exportEnvironment(ctx context.Context, role *env.Role, key st
 		wr.Name = ref.Name()
 	}
 	if x.o.OCI != "" {
-		if err := writeOCI(ctx, img, x.o.OCI, ref); err != nil {
+		refName := ref.TagStr()
+		if !first {
+			refName = ref.Name() // the exported role's image has the tag
+		}
+		if err := writeOCI(ctx, img, x.o.OCI, ref, refName); err != nil {
 			return RoleImage{}, err
 		}
 		if first {

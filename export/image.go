@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -117,6 +118,25 @@ func (img *Image) make(ctx context.Context, dir string, done func(i int, l *laye
 	}
 	if err := g.Wait(); err != nil {
 		return err
+	}
+	return img.seal()
+}
+
+// hash learns the DiffID of every layer that has none yet by reading it,
+// writing nothing, then seals the image: its config, and so its ID, are
+// known, its manifest is not. done, when set, is told of each layer.
+func (img *Image) hash(ctx context.Context, done func(i int, l *layer)) error {
+	for i, l := range img.layers {
+		if l.diffID.Hex == "" {
+			h, err := l.tarTo(ctx, io.Discard)
+			if err != nil {
+				return fmt.Errorf("layer %d (%s): %w", i+1, l.createdBy, err)
+			}
+			l.diffID = h
+		}
+		if done != nil {
+			done(i, l)
+		}
 	}
 	return img.seal()
 }

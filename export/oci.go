@@ -25,10 +25,12 @@ func ociBlobDir(dir string) (string, error) {
 }
 
 // writeOCI adds the made image to the OCI image layout at dir (made if
-// missing), tagged name: the ref.name annotation holds its tag, as skopeo
-// and podman name images in a layout, and io.containerd.image.name its
-// whole name. An image of the layout with the same tag is replaced.
-func writeOCI(ctx context.Context, img *Image, dir string, ref name.Tag) error {
+// missing), named ref: the ref.name annotation holds refName — the tag
+// for the exported role's image (oci:DIR:TAG, as skopeo and podman name
+// images in a layout), the whole name for the images of other
+// environments, which share that tag — and io.containerd.image.name the
+// whole name. An image of the layout with the same ref.name is replaced.
+func writeOCI(ctx context.Context, img *Image, dir string, ref name.Tag, refName string) error {
 	p, err := layout.FromPath(dir)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
@@ -38,8 +40,8 @@ func writeOCI(ctx context.Context, img *Image, dir string, ref name.Tag) error {
 			return fmt.Errorf("writing OCI layout %s: %w", dir, err)
 		}
 	}
-	ann := map[string]string{annRefName: ref.TagStr(), "io.containerd.image.name": ref.Name()}
-	if err := p.ReplaceImage(img.v1Image(false), match.Annotation(annRefName, ref.TagStr()), layout.WithAnnotations(ann)); err != nil {
+	ann := map[string]string{annRefName: refName, "io.containerd.image.name": ref.Name()}
+	if err := p.ReplaceImage(img.v1Image(false), match.Annotation(annRefName, refName), layout.WithAnnotations(ann)); err != nil {
 		return fmt.Errorf("writing OCI layout %s: %w", dir, err)
 	}
 	return nil

@@ -90,7 +90,6 @@ func printExported(res *export.Result) {
 // pushBar draws the progress of a push on a terminal.
 type pushBar struct {
 	drawn time.Time
-	done  bool
 }
 
 func (b *pushBar) update(done, total int64) {
