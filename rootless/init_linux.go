@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime"
 	"slices"
 	"strconv"
@@ -40,11 +39,7 @@ func Init() {
 	// signal mask: it runs while the spec is read and the root built.
 	// (nook sends nothing before the command runs.)
 	sigs := make(chan os.Signal, 16)
-	subscribed := make(chan struct{})
-	go func() {
-		signal.Notify(sigs, forwardedSignals...)
-		close(subscribed)
-	}()
+	subscribed := subscribe(sigs)
 	syscall.CloseOnExec(specFd)
 	syscall.CloseOnExec(statusFd)
 	status := os.NewFile(statusFd, "nook-init status")
