@@ -24,10 +24,9 @@ func Name(role string, pid int) string {
 
 // Cgroup is the cgroup of one role run, made by Create.
 type Cgroup struct {
-	Path   string // its cgroup v2 path
-	Dir    string // its directory
-	Limits Limits // what was written
-	fd     *os.File
+	Path string // its cgroup v2 path
+	Dir  string // its directory
+	fd   *os.File
 }
 
 // OOMKills is how many processes of the cgroup the OOM killer killed (its

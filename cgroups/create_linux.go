@@ -38,7 +38,7 @@ func (h *Host) Create(name string, l Limits) (*Cgroup, error) {
 		}
 	}
 	sweep(base)
-	c := &Cgroup{Path: path.Join(h.Base, name), Dir: filepath.Join(base, name), Limits: l}
+	c := &Cgroup{Path: path.Join(h.Base, name), Dir: filepath.Join(base, name)}
 	if err := os.Mkdir(c.Dir, 0o755); err != nil {
 		if !errors.Is(err, fs.ErrExist) || unix.Rmdir(c.Dir) != nil || os.Mkdir(c.Dir, 0o755) != nil {
 			return nil, fmt.Errorf("making cgroup %s: %w", c.Path, err)

@@ -176,7 +176,8 @@ func findHelper(name, usrBin string, lookPath func(string) (string, error)) (str
 // subIDsRefusal says how to give who a subordinate range of 65536 ids
 // that no one else's range in subuid or subgid overlaps.
 func subIDsRefusal(who, subuid, subgid string) Refusal {
-	r := fmt.Sprintf("%d-%d", freeSubIDs(subuid, subgid), freeSubIDs(subuid, subgid)+65535)
+	start := freeSubIDs(subuid, subgid)
+	r := fmt.Sprintf("%d-%d", start, start+65535)
 	return Refusal{
 		Problem: who + " has no subordinate ids in /etc/subuid and /etc/subgid",
 		Fix:     []string{"sudo usermod --add-subuids " + r + " --add-subgids " + r + " " + who},

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime"
 	"slices"
 	"strconv"
@@ -17,8 +16,22 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// initName is the init's process name, NUL-terminated for prctl.
-var initName = []byte("nook-init\x00")
+// setProcName names this process in ps and /proc/PID/comm, instead of
+// "exe", the name it was started under through /proc/self/exe. It writes
+// /proc/self/comm, which is the main thread's: prctl(PR_SET_NAME) names
+// the calling thread only, and the runtime may have moved the main
+// goroutine off the main thread already. prctl is the fallback.
+func setProcName(name string) {
+	if fd, err := unix.Open("/proc/self/comm", unix.O_WRONLY|unix.O_CLOEXEC, 0); err == nil {
+		_, err = unix.Write(fd, []byte(name))
+		unix.Close(fd)
+		if err == nil {
+			return
+		}
+	}
+	b := append([]byte(name), 0)
+	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&b[0])), 0, 0, 0)
+}
 
 // Init is the body of nook-init (cmd/nook-init) as a role's init; its main
 // calls it first thing when filepath.Base(os.Args[0]) == InitName. It runs
@@ -33,18 +46,14 @@ var initName = []byte("nook-init\x00")
 func Init() {
 	AwaitIDMap()
 	// Show as nook-init in ps, not as "exe" (a pod starts it as /proc/self/exe).
-	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&initName[0])), 0, 0, 0)
+	setProcName(InitName)
 	// Subscribed before the command starts, so that every signal from then
 	// on is held for it, not fatal to the init. Subscribing costs the
 	// runtime a round trip per signal with the thread that keeps the
 	// signal mask: it runs while the spec is read and the root built.
 	// (nook sends nothing before the command runs.)
 	sigs := make(chan os.Signal, 16)
-	subscribed := make(chan struct{})
-	go func() {
-		signal.Notify(sigs, forwardedSignals...)
-		close(subscribed)
-	}()
+	subscribed := subscribe(sigs)
 	syscall.CloseOnExec(specFd)
 	syscall.CloseOnExec(statusFd)
 	status := os.NewFile(statusFd, "nook-init status")

@@ -15,15 +15,11 @@ import (
 	"sync"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/nookenv/nook/internal/safefile"
 )
-
-// podProcName is the pod's process name, NUL-terminated for prctl.
-var podProcName = []byte("nook-pod\x00")
 
 // PodMain is the body of nook-init (cmd/nook-init) as a project's pod; its
 // main calls it first thing when filepath.Base(os.Args[0]) == PodName.
@@ -34,7 +30,7 @@ var podProcName = []byte("nook-pod\x00")
 func PodMain() {
 	// Started with the full id map, the pod re-executes itself once here.
 	awaitIDMap(false)
-	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&podProcName[0])), 0, 0, 0)
+	setProcName(PodName)
 	log.SetFlags(log.LstdFlags)
 	log.SetPrefix(fmt.Sprintf("nook-pod[%d]: ", os.Getpid()))
 	// No terminal sends these, but a user may: the pod ends with its roles.

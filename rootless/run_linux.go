@@ -185,30 +185,30 @@ func startInit(spec *Spec, stdio Stdio, o initOptions) (*localInit, error) {
 	}
 	specR.Close()
 	statusW.Close()
-	if err == nil && o.cgroup != nil {
-		if err = cgroups.AddProcess(o.cgroup, cmd.Process.Pid); err != nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-			if gate != nil {
-				gate.Close()
-			}
-		}
-	}
 	if err != nil {
 		statusR.Close()
 		return nil, err
+	}
+	// abandon ends the init, which has not got its spec yet, on err.
+	abandon := func(err error) (*localInit, error) {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if gate != nil {
+			gate.Close()
+		}
+		statusR.Close()
+		return nil, err
+	}
+	if o.cgroup != nil {
+		if err := cgroups.AddProcess(o.cgroup, cmd.Process.Pid); err != nil {
+			return abandon(err)
+		}
 	}
 	afterEnd := func() {}
 	if o.afterStart != nil {
 		done, err := o.afterStart(cmd.Process.Pid)
 		if err != nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-			if gate != nil {
-				gate.Close()
-			}
-			statusR.Close()
-			return nil, err
+			return abandon(err)
 		}
 		afterEnd = done
 	}

@@ -9,11 +9,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/nookenv/nook/env"
 	"github.com/nookenv/nook/layers"
@@ -90,6 +93,43 @@ func TestInitIsPid1(t *testing.T) {
 			t.Errorf("pid 1 runs %q, want %q", cmdline, want)
 		}
 	})
+}
+
+// TestSetProcNameOffTheMainThread names the process from a thread other
+// than its main one, where the runtime may well run the main goroutine:
+// ps and /proc/PID/comm show the main thread's name.
+func TestSetProcNameOffTheMainThread(t *testing.T) {
+	saved, err := os.ReadFile("/proc/self/comm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { setProcName(strings.TrimSpace(string(saved))) })
+	done := make(chan bool)
+	go func() {
+		// Holding the main thread when it gets it, this goroutine leaves
+		// the next one another thread.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if unix.Gettid() != os.Getpid() {
+			setProcName("nook-test-name")
+			done <- true
+			return
+		}
+		other := make(chan bool)
+		go func() {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			setProcName("nook-test-name")
+			other <- unix.Gettid() != os.Getpid()
+		}()
+		done <- <-other
+	}()
+	if !<-done {
+		t.Fatal("setProcName ran on the main thread")
+	}
+	if b, _ := os.ReadFile("/proc/self/comm"); string(b) != "nook-test-name\n" {
+		t.Errorf("/proc/self/comm is %q after setProcName off the main thread, want nook-test-name", b)
+	}
 }
 
 func TestHostname(t *testing.T) {

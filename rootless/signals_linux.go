@@ -2,6 +2,7 @@ package rootless
 
 import (
 	"os"
+	"os/signal"
 	"syscall"
 )
 
@@ -10,6 +11,19 @@ import (
 var forwardedSignals = []os.Signal{
 	syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT,
 	syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH,
+}
+
+// subscribe subscribes sigs to forwardedSignals in the background and
+// returns a channel closed once that is done: subscribing costs the
+// runtime a round trip per signal with the thread that keeps the signal
+// mask, which the caller spends on its own start meanwhile.
+func subscribe(sigs chan<- os.Signal) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		signal.Notify(sigs, forwardedSignals...)
+		close(done)
+	}()
+	return done
 }
 
 // terminating reports whether sig asks the process to end: received before

@@ -47,11 +47,7 @@ func superviseStart(ctx context.Context, spec *Spec, stdio Stdio,
 	}
 	defer restore()
 	sigs := make(chan os.Signal, 16)
-	notified := make(chan struct{})
-	go func() {
-		signal.Notify(sigs, forwardedSignals...)
-		close(notified)
-	}()
+	notified := subscribe(sigs)
 	defer func() {
 		<-notified
 		signal.Stop(sigs)

@@ -15,7 +15,7 @@ import (
 )
 
 // TrialName is the name (argv[0]) under which Trial's command re-executes
-// nook: main routes it to TrialMain.
+// nook-init: its main routes it to TrialMain.
 const TrialName = "nook-trial"
 
 // trialProbe is the file of the trial's lower layer that its command
@@ -28,7 +28,7 @@ const trialLimit = 10 * time.Second
 // Trial starts a role as nook run does, through nook-init in new user,
 // mount, pid, uts, ipc and network namespaces, on an overlay (userxattr,
 // its upper directory on a tmpfs) whose lower directory it makes in dir,
-// an empty directory. The command is nook itself, re-executed as
+// an empty directory. The command is nook-init itself, re-executed as
 // TrialName from the overlay: it checks that it runs under a pid 1 of its
 // own, reads a file of the lower layer through the overlay and removes it
 // (a whiteout in the upper directory). Trial returns nil when all of that
@@ -43,7 +43,7 @@ func Trial(dir string) error {
 	if err := os.WriteFile(filepath.Join(lower, trialProbe), []byte("nook\n"), 0o644); err != nil {
 		return fmt.Errorf("preparing the trial: %w", err)
 	}
-	// Through the overlay, this link leads nook-init's exec back to nook.
+	// Through the overlay, this link leads nook-init's exec back to itself.
 	if err := os.Symlink("/proc/self/exe", filepath.Join(lower, TrialName)); err != nil {
 		return fmt.Errorf("preparing the trial: %w", err)
 	}
@@ -94,7 +94,7 @@ func Trial(dir string) error {
 	return nil
 }
 
-// TrialMain is the body of Trial's command, nook re-executed as
+// TrialMain is the body of Trial's command, nook-init re-executed as
 // TrialName with the overlay's mount point as its argument. It exits 0
 // when it runs under a pid 1 of its own and the overlay reads the lower
 // layer and takes a removal; else it says what failed and exits 1.

@@ -3,7 +3,7 @@
 package rootless
 
 // TrialName is the name (argv[0]) under which Trial's command re-executes
-// nook.
+// nook-init.
 const TrialName = "nook-trial"
 
 // Trial starts a role in new namespaces on an overlay; only Linux has them.

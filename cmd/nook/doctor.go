@@ -99,13 +99,10 @@ func writeReport(w io.Writer, r *doctor.Report) {
 	}
 }
 
-// count is "1 warning", "2 warnings", "no warnings".
+// count is "1 warning", "2 warnings" (as plural has them), "no warnings".
 func count(n int, noun string) string {
-	switch n {
-	case 0:
+	if n == 0 {
 		return "no " + noun + "s"
-	case 1:
-		return "1 " + noun
 	}
-	return fmt.Sprintf("%d %ss", n, noun)
+	return plural(n, noun)
 }
