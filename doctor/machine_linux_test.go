@@ -131,6 +131,19 @@ func TestTrialRunsOnTheStoresFileSystem(t *testing.T) {
 	}
 }
 
+func TestTrialShunsAStoreOpenToOthers(t *testing.T) {
+	f := newFake(t)
+	if err := os.Chmod(f.m.StoreDir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	var dir string
+	f.m.Trial = func(d string) error { dir = d; return nil }
+	f.check("trial run")
+	if dir == "" || strings.HasPrefix(dir, f.m.StoreDir+"/") {
+		t.Errorf("the trial ran in %q, in a store others may write in", dir)
+	}
+}
+
 func TestIDMap(t *testing.T) {
 	f := newFake(t)
 	f.expect("id map", expect{status: OK, summary: []string{"subordinate ids 100000-165535 (uid) and 100000-165535 (gid), newuidmap and newgidmap: idmap = \"full\" works (the single-id map is in use)"}})

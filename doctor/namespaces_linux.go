@@ -66,9 +66,9 @@ func runTrial(m *Machine) (time.Duration, error) {
 	if m.Trial == nil {
 		return 0, nil
 	}
-	parent := filepath.Join(m.StoreDir, "tmp")
-	if _, err := os.Stat(parent); err != nil {
-		parent = ""
+	parent := ""
+	if s := openStore(m); s != nil { // checked as every command checks it
+		parent = filepath.Join(s.Root(), "tmp")
 	}
 	dir, err := os.MkdirTemp(parent, "nook-doctor-")
 	if err != nil {

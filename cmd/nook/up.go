@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nookenv/nook/internal/safefile"
 	"github.com/nookenv/nook/project"
 	"github.com/nookenv/nook/runstate"
 )
@@ -202,9 +204,16 @@ func runDetachedChild(g *globals, args, vars []string, grace time.Duration) erro
 	return err
 }
 
-// tail is the last n lines of the file at path.
+// tail is the last n lines of the log at path, read as nook logs reads
+// one: only a regular file of the user's (safefile.OpenOwned), never
+// through a link planted in the run state, nor a fifo that would hang.
 func tail(path string, n int) string {
-	data, err := os.ReadFile(path)
+	f, err := safefile.OpenOwned(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
 	if err != nil {
 		return ""
 	}

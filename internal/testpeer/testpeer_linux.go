@@ -88,9 +88,6 @@ func Require(t testing.TB, path, network string) *Server {
 	return s
 }
 
-// Pid is the server's process.
-func (s *Server) Pid() int { return s.cmd.Process.Pid }
-
 // Next waits for the server's report of its next connection, once the
 // client has closed it or sent something: the bytes and the descriptors
 // the client sent first.
