@@ -90,7 +90,7 @@ func Export(ctx context.Context, p *project.Project, o Options) (*Result, error)
 		w.Up = up
 	}
 	for _, n := range e.RoleNames() {
-		if !slices.Contains(w.Up, n) && !workload.LongRunning(e.Roles[n]) {
+		if !slices.Contains(w.Up, n) && !e.Roles[n].LongRunning() {
 			w.Jobs = append(w.Jobs, n)
 		}
 	}
@@ -129,7 +129,7 @@ func Export(ctx context.Context, p *project.Project, o Options) (*Result, error)
 		if i > 0 {
 			cmdRole = e.Roles[members[k][0]]
 			for _, n := range members[k] {
-				if workload.LongRunning(e.Roles[n]) {
+				if e.Roles[n].LongRunning() {
 					cmdRole = e.Roles[n]
 					break
 				}
@@ -351,7 +351,7 @@ func exportedRole(p *project.Project, n string) (*env.Role, error) {
 		return p.Role(n)
 	}
 	for _, n := range e.RoleNames() {
-		if workload.LongRunning(e.Roles[n]) {
+		if e.Roles[n].LongRunning() {
 			return e.Roles[n], nil
 		}
 	}

@@ -42,7 +42,7 @@ func (p *Project) StartDependencies(ctx context.Context, role *env.Role, o RunOp
 	}
 	var long []string
 	for _, n := range needed {
-		if LongRunning(e.Roles[n]) {
+		if e.Roles[n].LongRunning() {
 			long = append(long, n)
 		}
 	}
@@ -64,7 +64,7 @@ func (p *Project) StartDependencies(ctx context.Context, role *env.Role, o RunOp
 				deps = append(deps, dep)
 			}
 		}
-		sroles = append(sroles, supervise.Role{Name: n, LongRunning: LongRunning(r), DependsOn: deps,
+		sroles = append(sroles, supervise.Role{Name: n, LongRunning: r.LongRunning(), DependsOn: deps,
 			Restart: r.Restart, Ready: d.starts.check(e, r)})
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -114,7 +114,7 @@ func (p *Project) neededDependencies(role *env.Role, running map[string]bool) []
 	walk = func(r *env.Role) {
 		for _, d := range r.DependsOn {
 			dep := e.Roles[d]
-			if need[d] || LongRunning(dep) && running[d] {
+			if need[d] || dep.LongRunning() && running[d] {
 				continue
 			}
 			need[d] = true
@@ -186,7 +186,7 @@ type depRun struct {
 func (d *depRun) Start(ctx context.Context, name string) (int, error) {
 	e := d.p.Env
 	r := e.Roles[name]
-	long := LongRunning(r)
+	long := r.LongRunning()
 	l := d.p.launch(ctx, r, RunOptions{StopTimeout: d.opt.StopTimeout, Pod: d.opt.Pod, Background: long})
 	l.portsChecked = true
 	started, forget := d.starts.notifier(ctx)
@@ -228,7 +228,7 @@ func (d *depRun) closeLogs() {
 
 // ready takes a long-running dependency off the pending ones.
 func (d *depRun) ready(name string) {
-	if LongRunning(d.p.Env.Roles[name]) {
+	if d.p.Env.Roles[name].LongRunning() {
 		d.done(name)
 	}
 }
@@ -240,7 +240,7 @@ func (d *depRun) event(ev supervise.Event) {
 	if ev.Stopped {
 		return
 	}
-	if ev.Skipped == "" && ev.Err == nil && ev.Exit == 0 && !LongRunning(d.p.Env.Roles[ev.Role]) {
+	if ev.Skipped == "" && ev.Err == nil && ev.Exit == 0 && !d.p.Env.Roles[ev.Role].LongRunning() {
 		d.done(ev.Role)
 		return
 	}
@@ -256,7 +256,7 @@ func (d *depRun) event(ev supervise.Event) {
 		return // its dependency's failure is reported
 	}
 	err := &DependencyError{Role: d.role, Dependency: ev.Role, Exit: ev.Exit, Err: ev.Err}
-	if LongRunning(d.p.Env.Roles[ev.Role]) {
+	if d.p.Env.Roles[ev.Role].LongRunning() {
 		err.Log = d.proj.LogPath(ev.Role)
 	}
 	d.finished = true

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/nookenv/nook/env"
 	"github.com/nookenv/nook/layers"
@@ -21,7 +20,7 @@ type Process struct {
 	// rest of Args is the image's cmd or the role's command.
 	Entrypoint []string
 	// ArgsUnused is set when a string command of several lines never
-	// looks at the args passed to it (commandLine).
+	// looks at the args passed to it (env.Role.CommandLine).
 	ArgsUnused bool
 }
 
@@ -38,7 +37,7 @@ type Process struct {
 // role's user, else the image's User.
 func RoleProcess(e *env.Env, r *env.Role, cfg layers.ImageConfig, args []string) (Process, error) {
 	if r.Own == nil {
-		argv, unused := commandLine(r, args)
+		argv, unused := r.CommandLine(args)
 		return Process{Args: argv, Workdir: r.Workdir, User: r.User, ArgsUnused: unused}, nil
 	}
 	entry := cfg.Entrypoint
@@ -49,7 +48,7 @@ func RoleProcess(e *env.Env, r *env.Role, cfg layers.ImageConfig, args []string)
 	unused := false
 	switch {
 	case r.Command != nil:
-		cmd, unused = commandLine(r, args)
+		cmd, unused = r.CommandLine(args)
 	case len(args) > 0:
 		cmd = args
 	case r.Entrypoint == nil:
@@ -67,45 +66,6 @@ func RoleProcess(e *env.Env, r *env.Role, cfg layers.ImageConfig, args []string)
 		return p, noCommandError{role: r.Name, image: r.Own.ImageRef}
 	}
 	return p, nil
-}
-
-// commandLine is the role's argv with args appended: to an array command
-// as they are, to a string command as "$@" (SPEC §5). A one-line script
-// that does not use "$@" or "$*" gets ` "$@"` appended, so that
-// `nook run test -- -v` reaches its command; a script of several lines
-// gets the args as its $1, $2, … only, since nothing can be appended to
-// its last line safely (it may end a loop, a here-document or a comment).
-// unused reports args that the script never looks at.
-func commandLine(r *env.Role, args []string) (argv []string, unused bool) {
-	if !r.Shell {
-		return append(slices.Clone(r.Command), args...), false
-	}
-	script := r.Command[0]
-	if len(args) > 0 && !usesArgs(script) {
-		if trimmed := strings.TrimRight(script, " \t\r\n"); !strings.Contains(trimmed, "\n") {
-			script = trimmed + ` "$@"`
-		} else {
-			unused = true
-		}
-	}
-	return append([]string{"/bin/sh", "-c", script, r.Name}, args...), unused
-}
-
-// usesArgs reports whether a shell script refers to its positional
-// parameters: $@, $*, $1…$9 or ${1}….
-func usesArgs(script string) bool {
-	for i := strings.IndexByte(script, '$'); i >= 0 && i+1 < len(script); {
-		c := script[i+1]
-		if c == '@' || c == '*' || c >= '1' && c <= '9' || c == '{' && i+2 < len(script) && (script[i+2] == '@' || script[i+2] == '*' || script[i+2] >= '1' && script[i+2] <= '9') {
-			return true
-		}
-		j := strings.IndexByte(script[i+1:], '$')
-		if j < 0 {
-			break
-		}
-		i += 1 + j
-	}
-	return false
 }
 
 // noCommandError is a role without a command on an image that has none
@@ -132,7 +92,7 @@ func (l launch) idmapHint(b *built) func(int, error) (int, error) {
 		if err != nil || code == 0 || code >= 128 || l.shell || l.role.Own == nil || b.idmap == rootless.IDMapFull {
 			return code, err
 		}
-		if proc, perr := RoleProcess(l.env, l.role, b.snap.Config, l.args); perr != nil || len(proc.Entrypoint) == 0 && !LongRunning(l.role) {
+		if proc, perr := RoleProcess(l.env, l.role, b.snap.Config, l.args); perr != nil || len(proc.Entrypoint) == 0 && !l.role.LongRunning() {
 			return code, err
 		}
 		fmt.Fprintf(l.stdio().Err, "nook: hint: role %s runs on an image of its own under nook's single-id map, where root is the only user: "+

@@ -81,7 +81,7 @@ func (s *starts) notifier(ctx context.Context) (started func(), forget func()) {
 // before r's dependants start: its `ready` port (readyCheck), else, for a
 // long-running role, settled; nil for a one-shot role without one.
 func (s *starts) check(e *env.Env, r *env.Role) func(context.Context) error {
-	if c := readyCheck(e, r); c != nil || !LongRunning(r) {
+	if c := readyCheck(e, r); c != nil || !r.LongRunning() {
 		return c
 	}
 	return s.settled

@@ -47,19 +47,13 @@ func (p *Project) WithDependencies(names []string) ([]string, error) {
 	return out, nil
 }
 
-// LongRunning reports whether a role serves rather than finishes: it
-// publishes ports or has a restart policy.
-func LongRunning(r *env.Role) bool {
-	return len(r.Ports) > 0 || (r.Restart != "" && r.Restart != env.RestartNo)
-}
-
 // UpRoles are the roles nook up runs: those named, or those with ports or
 // a restart policy, with their dependencies, dependencies first.
 func (p *Project) UpRoles(names []string) ([]string, error) {
 	e := p.Env
 	if len(names) == 0 {
 		for _, n := range e.RoleNames() {
-			if LongRunning(e.Roles[n]) {
+			if e.Roles[n].LongRunning() {
 				names = append(names, n)
 			}
 		}

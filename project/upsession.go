@@ -130,7 +130,7 @@ func (p *Project) Up(proj *runstate.Project, roles []string, opt UpOptions) (int
 			return exitNook, err
 		}
 		logs[n] = logf
-		sroles = append(sroles, supervise.Role{Name: n, LongRunning: LongRunning(r), DependsOn: r.DependsOn,
+		sroles = append(sroles, supervise.Role{Name: n, LongRunning: r.LongRunning(), DependsOn: r.DependsOn,
 			Restart: r.Restart, Ready: s.starts.check(e, r)})
 	}
 
@@ -274,7 +274,7 @@ func (s *upSession) ready(role string) {
 	rec := s.records[role]
 	rec.State = runstate.Running
 	s.write(rec)
-	if LongRunning(s.env.Roles[role]) {
+	if s.env.Roles[role].LongRunning() {
 		s.settled(role)
 	}
 }
@@ -334,7 +334,7 @@ func (s *upSession) event(ev supervise.Event) {
 	default:
 		rec.State, rec.Exit = runstate.Exited, &exit
 		switch {
-		case !LongRunning(s.env.Roles[ev.Role]):
+		case !s.env.Roles[ev.Role].LongRunning():
 			s.settled(ev.Role)
 		case s.pending[ev.Role] && s.opt.Started != nil:
 			// nook up -d waited for it to start: it did not stay.

@@ -121,7 +121,7 @@ func listRoles(w io.Writer, e *env.Env) error {
 
 // roleKind says whether a role serves (nook up starts it) or finishes.
 func roleKind(r *env.Role) string {
-	if project.LongRunning(r) {
+	if r.LongRunning() {
 		return "long-running"
 	}
 	return "one-shot"

@@ -159,7 +159,7 @@ func (w *watchLoop) use(ctx context.Context, p *project.Project) error {
 		if len(r.Watch) > 0 {
 			opt.Rules = append(opt.Rules, watch.Rule{Name: n, Watch: r.Watch, Ignore: r.Ignore})
 		}
-		sroles = append(sroles, supervise.Role{Name: n, LongRunning: project.LongRunning(r), DependsOn: r.DependsOn})
+		sroles = append(sroles, supervise.Role{Name: n, LongRunning: r.LongRunning(), DependsOn: r.DependsOn})
 	}
 	watcher, err := watch.New(opt)
 	if err != nil {
@@ -251,7 +251,7 @@ func (w *watchLoop) restartOrder(names []string) []string {
 func (w *watchLoop) action(e *env.Env, roles []string) string {
 	verb := "re-running "
 	for _, n := range roles {
-		if project.LongRunning(e.Roles[n]) {
+		if e.Roles[n].LongRunning() {
 			verb = "restarting "
 		}
 	}
@@ -271,7 +271,7 @@ func (w *watchLoop) report(e *env.Env) func(supervise.Event) {
 			w.say("%s failed; waiting for changes", ev.Role)
 		case ev.Exit != 0:
 			w.say("%s exited with status %d; waiting for changes", ev.Role, ev.Exit)
-		case project.LongRunning(e.Roles[ev.Role]):
+		case e.Roles[ev.Role].LongRunning():
 			w.say("%s exited with status 0", ev.Role)
 		}
 	}

@@ -48,7 +48,7 @@ func (w *watchLoop) reloadInPlace(ctx context.Context, p *project.Project, t wat
 func sameShape(a, b *env.Env, roles []string) bool {
 	for _, n := range roles {
 		x, y := a.Roles[n], b.Roles[n]
-		if x == nil || y == nil || project.LongRunning(x) != project.LongRunning(y) ||
+		if x == nil || y == nil || x.LongRunning() != y.LongRunning() ||
 			!slices.Equal(x.DependsOn, y.DependsOn) || !slices.Equal(x.Watch, y.Watch) || !slices.Equal(x.Ignore, y.Ignore) {
 			return false
 		}

@@ -27,7 +27,7 @@ func Compose(w *Workload, path string) ([]byte, []string, error) {
 	p := &types.Project{Name: composeName(e.Project), Services: types.Services{}}
 	owner := ""
 	for _, n := range w.Up {
-		if workload.LongRunning(w.Role(n)) {
+		if w.Role(n).LongRunning() {
 			owner = n
 			break
 		}
@@ -159,7 +159,7 @@ func composeService(w *Workload, r *env.Role, base string) types.ServiceConfig {
 func dependency(d *env.Role) types.ServiceDependency {
 	c := types.ServiceConditionStarted
 	switch {
-	case !workload.LongRunning(d):
+	case !d.LongRunning():
 		c = types.ServiceConditionCompletedSuccessfully
 	case d.Ready != nil:
 		c = types.ServiceConditionHealthy

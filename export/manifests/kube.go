@@ -105,7 +105,7 @@ func (k *kubeMapper) warn(s string) {
 // lastLong is the last long-running role of Up.
 func lastLong(w *Workload) string {
 	for i := len(w.Up) - 1; i >= 0; i-- {
-		if workload.LongRunning(w.Role(w.Up[i])) {
+		if w.Role(w.Up[i]).LongRunning() {
 			return w.Up[i]
 		}
 	}
@@ -124,11 +124,11 @@ func (k *kubeMapper) podSpec(roles []string, job string) corev1.PodSpec {
 	// before it: a native sidecar (an init container that keeps running).
 	sidecar := map[string]bool{}
 	for _, n := range roles {
-		if workload.LongRunning(k.w.Role(n)) && n != job {
+		if k.w.Role(n).LongRunning() && n != job {
 			continue
 		}
 		for _, d := range k.w.Dependencies(n) {
-			if workload.LongRunning(k.w.Role(d)) {
+			if k.w.Role(d).LongRunning() {
 				sidecar[d] = true
 			}
 		}
@@ -150,7 +150,7 @@ func (k *kubeMapper) podSpec(roles []string, job string) corev1.PodSpec {
 			c.RestartPolicy = &always
 			c.StartupProbe, c.ReadinessProbe = c.ReadinessProbe, nil
 			spec.InitContainers = append(spec.InitContainers, c)
-		case !workload.LongRunning(r):
+		case !r.LongRunning():
 			spec.InitContainers = append(spec.InitContainers, c)
 		default:
 			spec.Containers = append(spec.Containers, c)

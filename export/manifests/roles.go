@@ -55,7 +55,8 @@ func roleCommand(r *env.Role) []string {
 	if r.Own != nil || len(r.Command) == 0 {
 		return nil
 	}
-	return workload.CommandLine(r)
+	argv, _ := r.CommandLine(nil)
+	return argv
 }
 
 // imageUser is who the image runs its command as, "0" for root.

@@ -67,21 +67,6 @@ func (w *Workload) Dependencies(n string) []string {
 	return out
 }
 
-// LongRunning says whether a role serves (ports or a restart policy) rather
-// than runs to completion, as project.LongRunning does.
-func LongRunning(r *env.Role) bool {
-	return len(r.Ports) > 0 || (r.Restart != "" && r.Restart != env.RestartNo)
-}
-
-// CommandLine is role's argv: a string command runs under /bin/sh -c with
-// the role's name as $0, as nook runs it.
-func CommandLine(r *env.Role) []string {
-	if r.Shell {
-		return []string{"/bin/sh", "-c", r.Command[0], r.Name}
-	}
-	return slices.Clone(r.Command)
-}
-
 // ConfigEnv is role's environment as nook gives it (env.ProcessEnv) over
 // the image's, without HOSTNAME, which a container runtime sets.
 func ConfigEnv(image []string, role *env.Role) []string {
