@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -90,14 +89,7 @@ func (s *Store) findRegistryBlob(ctx context.Context, ref Reference, h v1.Hash, 
 	if err != nil {
 		return nil, err
 	}
-	kc := opt.Keychain
-	if kc == nil {
-		kc = authn.DefaultKeychain
-	}
-	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(kc), remote.WithUserAgent("nook")}
-	if s.transport != nil {
-		ropts = append(ropts, remote.WithTransport(s.transport))
-	}
+	ropts := s.remoteOptions(ctx, opt)
 	var errs []error
 	for _, c := range cands {
 		repo := c.Context()

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -331,5 +332,39 @@ func TestPullSlowButSteadyIsNoStall(t *testing.T) {
 	opt.StallTimeout = 400 * time.Millisecond
 	if _, err := s.Pull(context.Background(), ref, opt); err != nil {
 		t.Fatalf("a slow but steady registry: %v", err)
+	}
+}
+
+// A registry that stalls while nook export fetches a base blob again
+// (FindBlob) ends the read with a StallError, as a pull's would.
+func TestFindBlobStalledRegistry(t *testing.T) {
+	reg := startRegistry(t)
+	l := gzipLayer(t, map[string]string{"noise": randomBytes(t, 64<<10)})
+	ref := reg.push(t, "test/found:1", testImage(t, "", l))
+	reg.intercept = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodGet || !strings.HasSuffix(r.URL.Path, "/blobs/"+l.blobDigest()) {
+			return false
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(l.blob)))
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+		return true
+	}
+	s := testStore(t, "", nil)
+	opt := anonymous
+	opt.StallTimeout = 300 * time.Millisecond
+	found, err := s.FindBlob(context.Background(), ref, Blob{Digest: l.blobDigest(), Size: int64(len(l.blob))}, opt)
+	if err != nil {
+		t.Fatalf("FindBlob: %v", err)
+	}
+	rc, err := found.Open()
+	if err == nil {
+		_, err = io.Copy(io.Discard, rc)
+		rc.Close()
+	}
+	var stall *StallError
+	if !errors.As(err, &stall) {
+		t.Fatalf("reading a blob the registry stalls on: %v, want a StallError", err)
 	}
 }

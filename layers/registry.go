@@ -8,7 +8,6 @@ import (
 	"net"
 	"path"
 	"strings"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -96,13 +95,9 @@ func (s *Store) resolveRegistry(ctx context.Context, ref Reference, opt PullOpti
 	if err != nil {
 		return nil, v1.Descriptor{}, err
 	}
-	kc := opt.Keychain
-	if kc == nil {
-		kc = authn.DefaultKeychain
-	}
 	var tried []string
 	for i, c := range cands {
-		img, desc, err := s.remoteImage(ctx, c, kc, platform, opt.StallTimeout)
+		img, desc, err := s.remoteImage(ctx, c, opt, platform)
 		if err == nil {
 			return img, desc, nil
 		}
@@ -119,22 +114,34 @@ func (s *Store) resolveRegistry(ctx context.Context, ref Reference, opt PullOpti
 	panic("unreachable: candidates always ends with the registry itself")
 }
 
-// remoteImage fetches the manifest of ref from its registry and, for an
-// index, the manifest of platform's image. A registry that sends nothing
-// for stall (0: DefaultStallTimeout), then or later while its blobs are
-// read, ends the pull with a *StallError.
-func (s *Store) remoteImage(ctx context.Context, ref name.Reference, kc authn.Keychain, platform v1.Platform, stall time.Duration) (v1.Image, v1.Descriptor, error) {
+// remoteOptions are the options of every request nook makes to a
+// registry: opt's keychain (else Docker's config and its helpers), and a
+// transport that ends a request when the registry sends nothing for
+// opt.StallTimeout (0: DefaultStallTimeout), then or later while a blob is
+// read, with a *StallError.
+func (s *Store) remoteOptions(ctx context.Context, opt PullOptions) []remote.Option {
+	kc := opt.Keychain
+	if kc == nil {
+		kc = authn.DefaultKeychain
+	}
 	base := remote.DefaultTransport
 	if s.transport != nil {
 		base = s.transport
 	}
+	stall := opt.StallTimeout
 	if stall <= 0 {
 		stall = DefaultStallTimeout
 	}
-	opts := []remote.Option{
+	return []remote.Option{
 		remote.WithContext(ctx), remote.WithAuthFromKeychain(kc), remote.WithUserAgent("nook"),
 		remote.WithTransport(&stallTransport{base: base, timeout: stall}),
 	}
+}
+
+// remoteImage fetches the manifest of ref from its registry and, for an
+// index, the manifest of platform's image, with remoteOptions.
+func (s *Store) remoteImage(ctx context.Context, ref name.Reference, opt PullOptions, platform v1.Platform) (v1.Image, v1.Descriptor, error) {
+	opts := s.remoteOptions(ctx, opt)
 	desc, err := remote.Get(ref, opts...)
 	if err != nil {
 		return nil, v1.Descriptor{}, err

@@ -164,13 +164,17 @@ func buildEnv(ctx context.Context, store *layers.Store, e *env.Env, x *env.Envir
 }
 
 // PullOptions are the options of pulls as the user config sets them: its
-// registries' mirrors and insecure settings.
+// registries' mirrors and insecure settings, and $NOOK_PULL_STALL_TIMEOUT.
 func PullOptions() (layers.PullOptions, error) {
 	u, err := env.LoadUserConfig(env.UserConfigPath())
 	if err != nil {
 		return layers.PullOptions{}, err
 	}
-	return layers.PullOptions{Registries: registries(u)}, nil
+	stall, err := pullStallTimeout()
+	if err != nil {
+		return layers.PullOptions{}, err
+	}
+	return layers.PullOptions{Registries: registries(u), StallTimeout: stall}, nil
 }
 
 // EnvironmentError is a failed build of a role's own environment.
