@@ -20,11 +20,16 @@ const inRoot = unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS
 // openInRoot opens the path p, inside the root rootfd, as an O_PATH
 // descriptor with flags added.
 func openInRoot(rootfd int, p string, flags uint64) (int, error) {
+	return openat2InRoot(rootfd, p, &unix.OpenHow{Flags: flags | unix.O_PATH | unix.O_CLOEXEC, Resolve: inRoot})
+}
+
+// openat2InRoot opens p, taken relative to the root at rootfd, with how,
+// again while a rename or a signal races the lookup.
+func openat2InRoot(rootfd int, p string, how *unix.OpenHow) (int, error) {
 	rel := strings.TrimLeft(path.Clean("/"+p), "/")
 	if rel == "" {
 		rel = "."
 	}
-	how := &unix.OpenHow{Flags: flags | unix.O_PATH | unix.O_CLOEXEC, Resolve: inRoot}
 	for {
 		fd, err := unix.Openat2(rootfd, rel, how)
 		// EAGAIN: a rename raced the lookup; EINTR: a signal did.

@@ -135,7 +135,7 @@ func (a *applier) readOnly(op *Op) error {
 // exist), at most idFileLimit bytes.
 func readInRoot(rootfd int, p string) ([]byte, error) {
 	how := &unix.OpenHow{Flags: unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NOCTTY | unix.O_NONBLOCK, Resolve: inRoot}
-	fd, err := unix.Openat2(rootfd, path.Clean("/" + p)[1:], how)
+	fd, err := openat2InRoot(rootfd, p, how)
 	if errors.Is(err, unix.ENOENT) {
 		return nil, nil
 	}
